@@ -1,0 +1,106 @@
+"""Answering one protocol request from a pyoxigraph store, within the endpoint's limits.
+
+The engine checks the query (size, depth, SERVICE), evaluates it over the dataset the request names,
+negotiates the response format once it knows the query form, cuts results at the row limit and stops
+at the time limit while it reads rows. A query that spends its whole time inside one engine call (a
+big ORDER BY or aggregate) cannot be interrupted from Python: :mod:`ldn_graph.web.engine_process`
+runs the engine in a process that is killed at the limit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+
+from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store
+
+from ldn_graph.prefixes import PREFIXES
+from ldn_graph.query_guard import QueryGuard
+from ldn_graph.sparql_protocol import (
+    RDF_FORMATS,
+    RESULT_FORMATS,
+    BadRequest,
+    ProtocolRequest,
+    QueryTimeout,
+    negotiate,
+)
+from ldn_graph.sparql_results import write_boolean, write_solutions, write_triples
+
+_CHECK_EVERY = 256  # rows read between two looks at the clock
+
+
+@dataclass(frozen=True)
+class QueryAnswer:
+    """A serialised answer; ``truncated`` says the row limit cut it."""
+
+    body: bytes
+    media_type: str
+    truncated: bool = False
+    rows: int = 0
+
+
+@dataclass
+class QueryEngine:
+    store: Store
+    max_rows: int = 10_000
+    timeout: float = 10.0
+    base_iri: str | None = None
+    guard: QueryGuard = field(default_factory=QueryGuard)
+
+    def answer(self, request: ProtocolRequest, accept: str | None) -> QueryAnswer:
+        """Evaluate ``request.query`` and serialise the result in the format ``accept`` prefers.
+
+        Raises BadRequest for a query that does not parse or is refused, NotAcceptable when no format
+        fits, and QueryTimeout at the time limit.
+        """
+        assert request.query is not None
+        deadline = time.monotonic() + self.timeout
+        self.guard.check(request.query)
+        dataset = {}
+        if request.has_dataset:
+            # The protocol's dataset replaces the query's FROM / FROM NAMED; a graph the store does not
+            # hold is simply empty.
+            dataset = {
+                "default_graph": [NamedNode(iri) for iri in request.default_graphs],
+                "named_graphs": [NamedNode(iri) for iri in request.named_graphs],
+            }
+        try:
+            result = self.store.query(request.query, base_iri=self.base_iri, prefixes=PREFIXES, **dataset)
+        except SyntaxError as error:
+            raise BadRequest(f"query syntax: {error}") from None
+        except ValueError as error:  # e.g. an IRI in the dataset parameters that is not an IRI
+            raise BadRequest(str(error)) from None
+        if isinstance(result, QueryBoolean):
+            self._check_clock(deadline)
+            chosen = negotiate(accept, RESULT_FORMATS)
+            return QueryAnswer(write_boolean(bool(result), chosen.key), chosen.media_type)
+        if isinstance(result, QuerySolutions):
+            chosen = negotiate(accept, RESULT_FORMATS)
+            variables = [variable.value for variable in result.variables]
+            rows = self._read(([solution[v] for v in result.variables] for solution in result), deadline)
+            truncated = len(rows) > self.max_rows
+            rows = rows[: self.max_rows]
+            return QueryAnswer(
+                write_solutions(variables, rows, chosen.key), chosen.media_type, truncated, len(rows)
+            )
+        chosen = negotiate(accept, RDF_FORMATS)
+        triples = self._read(iter(result), deadline)
+        truncated = len(triples) > self.max_rows
+        triples = triples[: self.max_rows]
+        return QueryAnswer(write_triples(triples, chosen.key), chosen.media_type, truncated, len(triples))
+
+    def _read(self, rows, deadline: float) -> list:
+        """Up to max_rows + 1 rows (the extra one tells a cut result), watching the clock."""
+        taken: list = []
+        while len(taken) <= self.max_rows:
+            batch = list(itertools.islice(rows, min(_CHECK_EVERY, self.max_rows + 1 - len(taken))))
+            taken += batch
+            self._check_clock(deadline)
+            if not batch:
+                break
+        return taken
+
+    def _check_clock(self, deadline: float) -> None:
+        if time.monotonic() > deadline:
+            raise QueryTimeout(f"the query ran past the time limit of {self.timeout:g} s")

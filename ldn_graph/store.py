@@ -1,0 +1,89 @@
+"""Loading the served dataset into an embedded Oxigraph store.
+
+The release goes into the default graph, so the endpoint's default graph is exactly the release. Extra
+files keep their named graphs when they are N-Quads or TriG; their triples otherwise join the default
+graph. When no release file is given, the graph is built once and cached by the hash of its sources,
+so that starting the server again stays fast.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pyoxigraph import DefaultGraph, RdfFormat, Store
+
+from ldn_graph import __version__
+from ldn_graph.errors import LdnGraphError
+from ldn_graph.resources import data_dir, ontology_dir
+
+log = logging.getLogger(__name__)
+
+
+class StoreLoadError(LdnGraphError):
+    """A file that cannot be loaded into the store; names the file."""
+
+
+def rdf_format(path: Path) -> RdfFormat:
+    """The RDF format of ``path`` from its extension, looking through a ``.gz`` suffix."""
+    name = path.name[:-3] if path.name.endswith(".gz") else path.name
+    extension = name.rpartition(".")[2].lower()
+    rdf_format = RdfFormat.from_extension(extension)
+    if rdf_format is None:
+        raise StoreLoadError(f"{path}: unknown RDF format (extension .{extension})")
+    return rdf_format
+
+
+def _load(store: Store, path: Path) -> None:
+    fmt = rdf_format(path)
+    # Triples go to the default graph; a dataset format keeps its graphs.
+    to_graph = None if fmt.supports_datasets else DefaultGraph()
+    try:
+        with gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb") as stream:
+            store.load(stream, format=fmt, to_graph=to_graph)
+    except (SyntaxError, ValueError) as error:
+        raise StoreLoadError(f"{path}: {error}") from None
+    except OSError as error:
+        raise StoreLoadError(f"{path}: {error.strerror or error}") from None
+
+
+def load_store(release_file: Path, data: Sequence[Path] = ()) -> Store:
+    """An in-memory store holding ``release_file`` in its default graph, plus each of ``data``."""
+    store = Store()
+    for path in (release_file, *data):
+        _load(store, path)
+    log.info("loaded %s quads from %s and %d extra file(s)", f"{len(store):,}", release_file, len(data))
+    return store
+
+
+def _sources_digest() -> str:
+    digest = hashlib.sha256(__version__.encode())
+    for folder in (ontology_dir(), data_dir()):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder.parent)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("LDNGRAPH_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    return Path(base) / "ldn-graph" if base else Path.home() / ".cache" / "ldn-graph"
+
+
+def built_release(cache: Path | None = None) -> Path:
+    """The graph built from the curated sources as N-Triples, built only when the sources changed."""
+    target = (cache or cache_dir()) / f"release-{_sources_digest()}.nt"
+    if target.is_file():
+        return target
+    from ldn_graph.build import build_graph, write_graph  # the build pulls in rdflib: only when needed
+
+    log.info("building the graph into %s", target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.tmp.nt")
+    write_graph(build_graph(None).graph, partial)
+    partial.replace(target)  # atomic, so a concurrent start never reads half a file
+    return target

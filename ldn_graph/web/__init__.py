@@ -1,0 +1,77 @@
+"""The web layer: a Flask application factory adapting the library modules to HTTP.
+
+The store is loaded once, when the application is created; the gunicorn master does that before it
+forks its workers, which then share it. There is no module-level application object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from flask import Flask, Response, current_app, request
+from pyoxigraph import Store
+
+from ldn_graph.engine_process import EngineProcess
+from ldn_graph.service_description import describe_service
+from ldn_graph.sparql_engine import QueryEngine
+from ldn_graph.store import built_release, load_store
+from ldn_graph.web.config import ServeConfig
+
+_CORS_METHODS = "GET, HEAD, POST, OPTIONS"
+_CORS_HEADERS = "Accept, Content-Type"
+
+
+@dataclass
+class Endpoint:
+    """Everything a request handler needs, made once per application."""
+
+    config: ServeConfig
+    store: Store
+    engine: QueryEngine | EngineProcess = field(repr=False)
+
+    @cached_property
+    def service_description(self) -> list:
+        return describe_service(self.store, self.config.endpoint_url, self.config.void_url)
+
+
+def endpoint() -> Endpoint:
+    """The endpoint of the application handling the current request."""
+    return current_app.extensions["ldngraph"]
+
+
+def create_app(
+    config: ServeConfig | None = None, *, store: Store | None = None, isolate_queries: bool = True
+) -> Flask:
+    """A Flask application serving ``config``'s dataset (or ``store``, when given).
+
+    With ``isolate_queries`` (the server's setting) queries run in a child process that is killed at the
+    time limit; without it they run in the request's own process, which suits tests.
+    """
+    config = config or ServeConfig()
+    if store is None:
+        store = load_store(config.release_file or built_release(), config.data)
+    engine = QueryEngine(
+        store, max_rows=config.max_rows, timeout=config.timeout, base_iri=config.endpoint_url
+    )
+    app = Flask(__name__)
+    app.extensions["ldngraph"] = Endpoint(config, store, EngineProcess(engine) if isolate_queries else engine)
+
+    from ldn_graph.web.sparql import blueprint as sparql_blueprint
+
+    app.register_blueprint(sparql_blueprint)
+    app.after_request(_cors)
+    return app
+
+
+def _cors(response: Response) -> Response:
+    # Open to scripts from any origin, never with credentials: the data is public and read-only.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "X-SPARQL-MaxRows"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = _CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+            "Access-Control-Request-Headers", _CORS_HEADERS
+        )
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response

@@ -1,0 +1,33 @@
+"""The settings of a running server, as the ``serve`` command gathers them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str | None = None  # the public URL, used for links; default http://HOST:PORT
+    timeout: float = 10.0  # seconds a query may run
+    max_rows: int = 10_000  # rows (or triples) in one answer
+    workers: int = 2
+    data: tuple[Path, ...] = ()  # extra RDF files served beside the release
+    release_file: Path | None = None  # None: build the graph from the curated sources
+
+    @property
+    def public_url(self) -> str:
+        if self.base_url:
+            return self.base_url.rstrip("/")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.public_url + "/sparql"
+
+    @property
+    def void_url(self) -> str:
+        return self.public_url + "/.well-known/void"

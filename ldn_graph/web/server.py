@@ -1,0 +1,64 @@
+"""Running the web application under gunicorn, a production WSGI server (never Flask's own).
+
+The application, and with it the store, is created once in the gunicorn master (``preload_app``); the
+workers it forks share the loaded store copy-on-write, so start-up costs one load whatever the number
+of workers.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from ldn_graph.web import create_app
+from ldn_graph.web.config import ServeConfig
+
+__all__ = ["ServeConfig", "gunicorn_options", "run_server"]
+
+# Gunicorn's own worker timeout is only the last resort behind the engine process, which stops a query
+# at the configured limit; a worker silent this much longer than that is stuck for another reason.
+_WORKER_TIMEOUT_MARGIN = 30
+_LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
+
+
+def gunicorn_options(config: ServeConfig) -> dict[str, object]:
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    return {
+        "bind": f"{host}:{config.port}",
+        "workers": max(1, config.workers),
+        "worker_class": "sync",
+        "preload_app": True,
+        "timeout": int(config.timeout) + _WORKER_TIMEOUT_MARGIN,
+        "graceful_timeout": 5,
+        "proc_name": "ldn-graph",
+        "errorlog": "-",
+        "loglevel": "info",
+    }
+
+
+class _Server(BaseApplication):
+    def __init__(self, app: Flask, options: dict[str, object]):
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        # Gunicorn 25.1+ opens a control socket at one fixed path per user, which two servers on one
+        # machine would share; nothing here uses it.
+        if "control_socket_disable" in self.cfg.settings:
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self) -> Flask:
+        return self.application
+
+
+def run_server(config: ServeConfig) -> None:
+    """Load the dataset, then serve it until stopped (SIGTERM or Ctrl-C)."""
+    logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
+    app = create_app(config)  # load before binding, so a bad file fails fast with a clear message
+    logging.getLogger(__name__).info("SPARQL endpoint at %s", config.endpoint_url)
+    _Server(app, gunicorn_options(config)).run()
