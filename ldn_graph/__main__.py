@@ -1,0 +1,3 @@
+from ldn_graph.cli import main
+
+main()

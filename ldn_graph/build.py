@@ -1,0 +1,141 @@
+"""Build the release graph: parse, stamp the version, materialise standard types, describe.
+
+The result is deterministic: the same sources and the same ``SOURCE_DATE_EPOCH`` give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from ldn_graph import __version__
+from ldn_graph.describe import describe_dataset
+from ldn_graph.errors import LdnGraphError
+from ldn_graph.load import LoadedSources, load_sources
+from ldn_graph.prefixes import BASE, ONTOLOGY, ONTOLOGY_IRI, bind_prefixes
+
+
+@dataclass
+class BuildResult:
+    graph: Graph
+    sources: LoadedSources
+    version: str
+    issued: dt.date
+
+
+def release_date() -> dt.date:
+    """The issued date: from ``SOURCE_DATE_EPOCH`` (reproducible builds), else the package's epoch."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        # Never the wall clock: an unset epoch gives a fixed date so that two builds stay identical.
+        return dt.date(1970, 1, 1)
+    try:
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+    except ValueError as error:
+        raise LdnGraphError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {epoch!r}") from error
+
+
+def version_iri(version: str) -> URIRef:
+    return URIRef(f"{BASE}release/{version}/ontology")
+
+
+def stamp_version(graph: Graph, version: str) -> None:
+    ontology = URIRef(ONTOLOGY_IRI)
+    graph.set((ontology, OWL.versionIRI, version_iri(version)))
+    graph.set((ontology, OWL.versionInfo, Literal(version)))
+
+
+def superclasses(graph: Graph) -> dict[URIRef, set[URIRef]]:
+    """For each of our classes, every class above it (transitively) through ``rdfs:subClassOf``."""
+    direct: dict[URIRef, set[URIRef]] = {}
+    for cls, parent in graph.subject_objects(RDFS.subClassOf):
+        direct.setdefault(cls, set()).add(parent)
+    closure: dict[URIRef, set[URIRef]] = {}
+
+    def climb(cls: URIRef, seen: set[URIRef]) -> set[URIRef]:
+        if cls in closure:
+            return closure[cls]
+        above: set[URIRef] = set()
+        for parent in direct.get(cls, ()):
+            if parent not in seen:
+                above |= {parent} | climb(parent, seen | {parent})
+        closure[cls] = above
+        return above
+
+    return {cls: climb(cls, {cls}) for cls in direct if str(cls).startswith(ONTOLOGY)}
+
+
+def materialise_types(graph: Graph) -> int:
+    """Add every superclass of an instance's ldn-graph class as a type, so that users who know only
+    schema.org or Biolink find everything without a reasoner. Returns the number of triples added."""
+    above = superclasses(graph)
+    added = 0
+    for instance, cls in list(graph.subject_objects(RDF.type)):
+        for parent in above.get(cls, ()):
+            if (instance, RDF.type, parent) not in graph:
+                graph.add((instance, RDF.type, parent))
+                added += 1
+    return added
+
+
+def build_graph(root: Path | None = None) -> BuildResult:
+    sources = load_sources(root)
+    graph = bind_prefixes(Graph())
+    for triple in sources.graph:
+        graph.add(triple)
+    stamp_version(graph, __version__)
+    materialise_types(graph)
+    issued = release_date()
+    describe_dataset(graph, version=__version__, issued=issued)
+    return BuildResult(graph, sources, __version__, issued)
+
+
+def serialise(graph: Graph, fmt: str) -> bytes:
+    """Serialise deterministically: N-Triples sorted line by line; Turtle as rdflib writes it, which sorts
+    subjects and predicates; JSON-LD with our own context (see ``ldn_graph.jsonld``)."""
+    if fmt == "nt":
+        lines = graph.serialize(format="nt11", encoding="utf-8").decode("utf-8").splitlines()
+        return ("\n".join(sorted(line for line in lines if line.strip())) + "\n").encode("utf-8")
+    if fmt == "ttl":
+        return graph.serialize(format="turtle", encoding="utf-8")
+    raise LdnGraphError(f"unknown serialisation {fmt!r}")
+
+
+def format_for(path: Path) -> str:
+    return "nt" if path.suffix == ".nt" else "ttl"
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Write a file so that readers see the old content or the new, never a part: temp file + rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_graph(graph: Graph, path: Path) -> None:
+    write_atomic(Path(path), serialise(graph, format_for(Path(path))))
+
+
+__all__ = [
+    "XSD",
+    "BuildResult",
+    "build_graph",
+    "materialise_types",
+    "serialise",
+    "write_atomic",
+    "write_graph",
+]

@@ -1,0 +1,177 @@
+"""The ``ldn-graph`` command: a thin adapter over the library modules.
+
+Exit codes are part of the interface: 0 success (for ``validate``: the graph conforms), 1 violations,
+2 an error (bad input, missing file, syntax error).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ldn_graph import __version__
+from ldn_graph.errors import LdnGraphError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
+
+
+class _Group(click.Group):
+    """Turns our typed errors into one clear line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LdnGraphError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="ldn-graph")
+def main() -> None:
+    """Build, check, query, release and serve the low-dose naltrexone knowledge graph."""
+
+
+def _root_option(function):
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="A directory holding ontology/ and graph_data/ (default: the checkout or the installed graph).",
+    )(function)
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output file: Turtle, or N-Triples when it ends in .nt.",
+)
+@_root_option
+def build(out: Path, data_dir: Path | None) -> None:
+    """Build the merged graph (ontology + data + standard types + dataset description)."""
+    from ldn_graph.build import build_graph, write_graph
+
+    started = time.perf_counter()
+    result = build_graph(data_dir)
+    write_graph(result.graph, out)
+    click.echo(
+        f"built {len(result.graph):,} triples from {len(result.sources.files)} files "
+        f"into {out} in {time.perf_counter() - started:.2f} s",
+        err=True,
+    )
+
+
+@main.command()
+@_root_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    help="Report as text for people or JSON for tools.",
+)
+def validate(data_dir: Path | None, fmt: str) -> None:
+    """Check the graph against the SHACL shapes and the data contract (exit 0 conforms, 1 violations)."""
+    from ldn_graph.validate import validate_project
+
+    started = time.perf_counter()
+    report = validate_project(data_dir)
+    if fmt == "json":
+        click.echo(report.to_json())
+    else:
+        for violation in report.violations:
+            click.echo(violation.describe())
+        verdict = "conforms" if report.conforms else f"{len(report.violations)} violation(s)"
+        click.echo(f"{verdict} ({report.triples:,} triples, {time.perf_counter() - started:.2f} s)", err=True)
+    sys.exit(EXIT_OK if report.conforms else EXIT_VIOLATIONS)
+
+
+@main.command()
+@click.argument("query_file", type=click.File("r", encoding="utf-8"))
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option(
+    "--graph",
+    "graph_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="Query this built graph file instead of building the graph afresh.",
+)
+@_root_option
+def query(query_file, fmt: str, graph_file: Path | None, data_dir: Path | None) -> None:
+    """Run a SPARQL query (a file, or - for standard input) against the built graph."""
+    from ldn_graph.query import load_store, render, run_query
+
+    store = load_store(graph_file=graph_file, root=data_dir)
+    result = run_query(store, query_file.read())
+    click.echo(render(result, fmt), nl=False)
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The releases directory; the release is written to OUT/<version>/.",
+)
+@_root_option
+def release(out: Path, data_dir: Path | None) -> None:
+    """Write a versioned release: dumps, checksums, shapes, VoID, changelog."""
+    from ldn_graph.release import make_release
+
+    started = time.perf_counter()
+    target = make_release(out, data_dir)
+    click.echo(f"released {target} in {time.perf_counter() - started:.2f} s", err=True)
+
+
+def _serve_option(name: str, *dest: str, **kwargs):
+    """A ``serve`` option that also reads ``LDNGRAPH_<NAME>`` from the environment."""
+    return click.option(
+        f"--{name}", *dest, envvar=f"LDNGRAPH_{name.upper().replace('-', '_')}", show_envvar=True, **kwargs
+    )
+
+
+@main.command()
+@_serve_option("host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@_serve_option("port", default=8000, type=int, show_default=True, help="Port to listen on.")
+@_serve_option(
+    "base-url", default=None, help="Public URL of this server, used for links (default: http://HOST:PORT)."
+)
+@_serve_option("timeout", default=10.0, type=float, show_default=True, help="Query time limit in seconds.")
+@_serve_option("max-rows", default=10000, type=int, show_default=True, help="Most result rows returned.")
+@_serve_option("workers", default=2, type=int, show_default=True, help="Engine worker processes.")
+@_serve_option(
+    "data",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Extra RDF file to load (repeatable); N-Quads keep their named graphs.",
+)
+@_serve_option(
+    "release",
+    "release_file",
+    default=None,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A built graph file to serve (default: build the graph now).",
+)
+def serve(host, port, base_url, timeout, max_rows, workers, data, release_file) -> None:
+    """Serve the graph: SPARQL endpoint, entity pages and downloads."""
+    from ldn_graph.web.server import ServeConfig, run_server
+
+    run_server(
+        ServeConfig(
+            host=host,
+            port=port,
+            base_url=base_url,
+            timeout=timeout,
+            max_rows=max_rows,
+            workers=workers,
+            data=tuple(data),
+            release_file=release_file,
+        )
+    )

@@ -1,0 +1,107 @@
+"""Parse the curated Turtle sources into one graph, remembering which file said what.
+
+Every file must bind its prefixes exactly as the project's prefix map does (a Turtle file that binds
+``schema:`` to ``http://schema.org/`` would silently mint IRIs nobody else uses), and none may hold a
+blank node (the data contract forbids them: every node is citable by IRI).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import BNode, Graph, URIRef
+
+from ldn_graph import resources
+from ldn_graph.errors import SourceError
+from ldn_graph.prefixes import PREFIXES, bind_prefixes
+
+SHAPES_FILE = "shapes.ttl"
+_PREFIX_DECLARATION = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.M | re.I)
+_LINE_IN_MESSAGE = re.compile(r"line (\d+)")
+
+
+@dataclass
+class LoadedSources:
+    """The merged source graph and, for each subject, the files that describe it."""
+
+    graph: Graph
+    files: list[Path]
+    subject_files: dict[URIRef, set[Path]] = field(default_factory=lambda: defaultdict(set))
+
+    def files_of(self, node) -> list[Path]:
+        return sorted(self.subject_files.get(node, ()))
+
+
+def source_files(root: Path | None = None) -> list[Path]:
+    """The ontology and data files of a checkout, in a stable order (shapes excluded)."""
+    ontology = resources.ontology_dir(root)
+    data = resources.data_dir(root)
+    for directory in (ontology, data):
+        if not directory.is_dir():
+            raise SourceError(directory, "directory not found (expected ontology/ and graph_data/ here)")
+    files = sorted(p for p in ontology.glob("*.ttl") if p.name != SHAPES_FILE)
+    files += sorted(data.glob("*.ttl"))
+    if not files:
+        raise SourceError(data, "no Turtle files found")
+    return files
+
+
+def check_prefixes(path: Path, text: str) -> None:
+    """Refuse a file whose prefix bindings disagree with the project's prefix map."""
+    for match in _PREFIX_DECLARATION.finditer(text):
+        prefix, namespace = match.group(1) or "", match.group(2)
+        line = text.count("\n", 0, match.start()) + 1
+        expected = PREFIXES.get(prefix)
+        if expected is None:
+            raise SourceError(
+                path, f"prefix '{prefix}:' is not in the project's prefix map (ldn_graph/prefixes.py)", line
+            )
+        if namespace != expected:
+            raise SourceError(
+                path,
+                f"prefix '{prefix}:' is bound to <{namespace}> but the prefix map says <{expected}>",
+                line,
+            )
+
+
+def parse_file(path: Path, allow_blank_nodes: bool = False) -> Graph:
+    """Parse one Turtle file, turning any failure into a ``SourceError`` naming file and line.
+
+    Blank nodes are refused in data and ontology (the contract); SHACL shapes may use them, as SHACL
+    property shapes idiomatically do."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise SourceError(path, "file not found") from error
+    except UnicodeDecodeError as error:
+        raise SourceError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from error
+    check_prefixes(path, text)
+    graph = Graph()
+    try:
+        graph.parse(data=text, format="turtle", publicID=str(path.resolve().as_uri()))
+    except Exception as error:  # rdflib raises several unrelated types for bad Turtle
+        message = str(error).strip().splitlines()
+        found = _LINE_IN_MESSAGE.search(str(error))
+        raise SourceError(
+            path, f"Turtle syntax error: {' '.join(message)[:400]}", int(found.group(1)) if found else None
+        ) from error
+    for triple in () if allow_blank_nodes else graph:
+        if any(isinstance(term, BNode) for term in triple):
+            subject = triple[0] if not isinstance(triple[0], BNode) else triple[2]
+            raise SourceError(path, f"blank node near {subject.n3()}: every node needs an IRI (no [ ] or _:)")
+    return graph
+
+
+def load_sources(root: Path | None = None) -> LoadedSources:
+    files = source_files(root)
+    merged = bind_prefixes(Graph())
+    loaded = LoadedSources(merged, files)
+    for path in files:
+        graph = parse_file(path)
+        for s, p, o in graph:
+            merged.add((s, p, o))
+            loaded.subject_files[s].add(path)
+    return loaded

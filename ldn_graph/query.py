@@ -1,0 +1,132 @@
+"""Run SPARQL queries against the built graph in an embedded Oxigraph store, for the CLI and tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from ldn_graph.errors import LdnGraphError
+from ldn_graph.prefixes import shorten
+
+_SUMMARY = re.compile(r"^#\+\s*summary:\s*(.+)$", re.M)
+
+
+@dataclass
+class QueryResult:
+    """A SELECT (``variables`` + ``rows``), an ASK (``boolean``) or a CONSTRUCT/DESCRIBE (``triples``)."""
+
+    variables: list[str]
+    rows: list[dict[str, ox.NamedNode | ox.Literal | ox.BlankNode | None]]
+    boolean: bool | None = None
+    triples: list[ox.Triple] | None = None
+
+    def values(self, variable: str) -> list[str]:
+        """The plain string values of one column (IRIs as IRIs, literals by their lexical form)."""
+        return [term_value(row.get(variable)) for row in self.rows]
+
+
+def term_value(term) -> str:
+    if term is None:
+        return ""
+    return term.value
+
+
+def load_store(graph_file: Path | None = None, root: Path | None = None) -> ox.Store:
+    """An in-memory store holding the built graph (read from ``graph_file`` or built now)."""
+    store = ox.Store()
+    if graph_file is not None:
+        fmt = ox.RdfFormat.N_TRIPLES if Path(graph_file).suffix == ".nt" else ox.RdfFormat.TURTLE
+        store.bulk_load(path=str(graph_file), format=fmt, to_graph=ox.DefaultGraph())
+        return store
+    from ldn_graph.build import build_graph, serialise
+
+    data = serialise(build_graph(root).graph, "nt")
+    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+    return store
+
+
+def run_query(store: ox.Store, query: str) -> QueryResult:
+    try:
+        result = store.query(query)
+    except SyntaxError as error:
+        raise LdnGraphError(f"bad SPARQL query: {error}") from error
+    if isinstance(result, ox.QueryBoolean):
+        return QueryResult([], [], boolean=bool(result))
+    if isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        rows = [{name: solution[name] for name in variables} for solution in result]
+        return QueryResult(variables, rows)
+    return QueryResult([], [], triples=list(result))
+
+
+def summary_of(query_text: str) -> str:
+    found = _SUMMARY.search(query_text)
+    return found.group(1).strip() if found else ""
+
+
+def _cell(term) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value)
+    return term.value
+
+
+def render(result: QueryResult, fmt: str) -> str:
+    """Render for a terminal (``table``) or for tools (``json`` as SPARQL JSON results, ``csv``)."""
+    if result.triples is not None:
+        return "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in result.triples)
+    if result.boolean is not None:
+        return (
+            json.dumps({"head": {}, "boolean": result.boolean}) + "\n"
+            if fmt == "json"
+            else (f"{str(result.boolean).lower()}\n")
+        )
+    if fmt == "json":
+        return json.dumps(_sparql_json(result), ensure_ascii=False, indent=1) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(result.variables)
+        for row in result.rows:
+            writer.writerow([term_value(row[v]) for v in result.variables])
+        return out.getvalue()
+    cells = [[_cell(row[v]) for v in result.variables] for row in result.rows]
+    widths = [min(60, max([len(v)] + [len(c[i]) for c in cells])) for i, v in enumerate(result.variables)]
+
+    def line(values: list[str]) -> str:
+        return " | ".join(
+            value[:60].ljust(width) for value, width in zip(values, widths, strict=True)
+        ).rstrip()
+
+    body = [line(result.variables), "-+-".join("-" * w for w in widths)] + [line(c) for c in cells]
+    return "\n".join(body) + f"\n({len(cells)} rows)\n"
+
+
+def _sparql_json(result: QueryResult) -> dict:
+    def binding(term) -> dict:
+        if isinstance(term, ox.NamedNode):
+            return {"type": "uri", "value": term.value}
+        if isinstance(term, ox.BlankNode):
+            return {"type": "bnode", "value": term.value}
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+
+    return {
+        "head": {"vars": result.variables},
+        "results": {
+            "bindings": [
+                {v: binding(row[v]) for v in result.variables if row[v] is not None} for row in result.rows
+            ]
+        },
+    }

@@ -1,0 +1,197 @@
+"""Check the graph against the SHACL shapes (pySHACL) and the contract rules shapes cannot say.
+
+The library returns data (a ``ValidationReport`` of ``Violation``s); the CLI maps it to exit codes.
+Each violation names the file(s) describing the node, the node, the rule (the shape's name) and a
+message a curator can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pyshacl import validate as shacl_validate
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
+
+from ldn_graph import resources
+from ldn_graph.build import build_graph
+from ldn_graph.load import SHAPES_FILE, LoadedSources, parse_file
+from ldn_graph.prefixes import BIOLINK, ONTOLOGY, SCHEMES, SH, bind_prefixes, shorten, split_curie
+
+IDENTIFIER_SHAPE = URIRef(ONTOLOGY + "shape/IdentifierPattern")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Violation:
+    files: tuple[str, ...]
+    focus: str
+    rule: str
+    message: str
+    path: str = ""
+    value: str = ""
+    severity: str = "Violation"
+
+    def describe(self) -> str:
+        where = ", ".join(self.files) or "(built graph)"
+        detail = f" [{self.path}]" if self.path else ""
+        value = f" (value: {self.value})" if self.value else ""
+        return f"{where}: {self.focus}{detail}: {self.rule}: {self.message}{value}"
+
+
+@dataclass
+class ValidationReport:
+    conforms: bool
+    triples: int
+    violations: list[Violation] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "conforms": self.conforms,
+                "triples": self.triples,
+                "violations": [asdict(v) for v in self.violations],
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+
+    def rules(self) -> set[str]:
+        return {v.rule for v in self.violations}
+
+
+def identifier_pattern() -> str:
+    """One regular expression accepting exactly the identifier CURIEs of the scheme table."""
+    alternatives = sorted(f"{re.escape(s.curie_prefix)}:(?:{s.pattern})" for s in SCHEMES.values())
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+def load_shapes(root: Path | None = None) -> Graph:
+    """The shapes file plus the identifier-pattern shape generated from the scheme table."""
+    shapes = parse_file(resources.ontology_dir(root) / SHAPES_FILE, allow_blank_nodes=True)
+    shape = IDENTIFIER_SHAPE
+    prop = URIRef(ONTOLOGY + "shape/IdentifierPattern/identifier")
+    shapes.add((shape, RDF.type, SH.NodeShape))
+    shapes.add((shape, RDFS.label, Literal("identifiers follow their scheme's pattern", lang="en")))
+    shapes.add((shape, SH.targetSubjectsOf, DCTERMS.identifier))
+    shapes.add((shape, SH.property, prop))
+    shapes.add((prop, SH.path, DCTERMS.identifier))
+    shapes.add((prop, SH.datatype, URIRef("http://www.w3.org/2001/XMLSchema#string")))
+    shapes.add((prop, SH.pattern, Literal(identifier_pattern())))
+    shapes.add(
+        (
+            prop,
+            SH.message,
+            Literal(
+                "dcterms:identifier must be a CURIE of a known scheme in Biolink casing that matches the scheme's "
+                "pattern (e.g. CHEBI:7465, MONDO:0005011, doi:10.… in lower case); see ldn_graph/prefixes.py.",
+                lang="en",
+            ),
+        )
+    )
+    return bind_prefixes(shapes)
+
+
+def _rule_name(shapes: Graph, shape) -> str:
+    """A readable rule name: the node shape's IRI tail, also for the blank property shapes inside it."""
+    owner = shape
+    if isinstance(shape, BNode):
+        owner = next(shapes.subjects(SH.property, shape), None) or next(
+            (s for s, _, o in shapes.triples((None, None, shape)) if not isinstance(s, BNode)), shape
+        )
+    text = str(owner)
+    return text.rsplit("/", 1)[-1] if isinstance(owner, URIRef) else text
+
+
+def _files_for(node, data: Graph, sources: LoadedSources | None) -> tuple[str, ...]:
+    """The files describing ``node``, or, for a node described nowhere, the files that refer to it."""
+    if sources is None:
+        return ()
+    files = sources.files_of(node) or [f for s in set(data.subjects(None, node)) for f in sources.files_of(s)]
+    return tuple(sorted({str(f) for f in files}))
+
+
+def shacl_violations(data: Graph, shapes: Graph, sources: LoadedSources | None) -> list[Violation]:
+    conforms, results, _ = shacl_validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+    )
+    if conforms:
+        return []
+    found = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        focus = results.value(result, SH.focusNode)
+        shape = results.value(result, SH.sourceShape)
+        messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
+        path = results.value(result, SH.resultPath)
+        value = results.value(result, SH.value)
+        severity = results.value(result, SH.resultSeverity)
+        found.append(
+            Violation(
+                files=_files_for(focus, data, sources),
+                focus=shorten(str(focus)) if isinstance(focus, URIRef) else str(focus),
+                rule=_rule_name(shapes, shape),
+                message=messages[0] if messages else "violates the shape",
+                path=shorten(str(path)) if isinstance(path, URIRef) else "",
+                value=(shorten(str(value)) if isinstance(value, URIRef) else str(value))
+                if value is not None
+                else "",
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+            )
+        )
+    return found
+
+
+def normalise_text(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def supporting_text_violations(data: Graph, sources: LoadedSources | None, article: str) -> list[Violation]:
+    """Each statement's quotation must stand verbatim in the source article (spacing aside), so a
+    reader can always find the sentence a claim comes from."""
+    haystack = normalise_text(article)
+    found = []
+    for statement, quote in data.subject_objects(BIOLINK.supporting_text):
+        if normalise_text(str(quote)) not in haystack:
+            found.append(
+                Violation(
+                    files=tuple(str(p) for p in (sources.files_of(statement) if sources else [])),
+                    focus=shorten(str(statement)),
+                    rule="SupportingTextVerbatim",
+                    message="biolink:supporting_text is not a verbatim passage of the source article "
+                    "(graph_data/source/): copy the sentence exactly, including reference markers such as [4].",
+                    path="biolink:supporting_text",
+                    value=str(quote)[:80],
+                )
+            )
+    return found
+
+
+def check_graph(
+    data: Graph, shapes: Graph, sources: LoadedSources | None = None, article: str | None = None
+) -> ValidationReport:
+    violations = shacl_violations(data, shapes, sources)
+    if article is not None:
+        violations += supporting_text_violations(data, sources, article)
+    violations.sort(key=lambda v: (v.files, v.focus, v.rule, v.message))
+    return ValidationReport(conforms=not violations, triples=len(data), violations=violations)
+
+
+def validate_project(root: Path | None = None) -> ValidationReport:
+    """Build the graph of a checkout (or the installed one) and check it."""
+    result = build_graph(root)
+    article_path = resources.source_article(root)
+    article = article_path.read_text(encoding="utf-8") if article_path.exists() else None
+    return check_graph(result.graph, load_shapes(root), result.sources, article)
+
+
+__all__ = [
+    "ValidationReport",
+    "Violation",
+    "check_graph",
+    "identifier_pattern",
+    "split_curie",
+    "validate_project",
+]
