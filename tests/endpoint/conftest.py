@@ -50,21 +50,15 @@ class LiveServer:
             self.process.wait()
 
 
-def start_server(*options: str, log: Path) -> LiveServer:
-    """``python -m ldn_graph serve`` on a free loopback port, polled until it answers a query."""
+def start_server(*options: str, log: Path, env: dict[str, str] | None = None) -> LiveServer:
+    """``python -m ldn_graph serve`` on a free loopback port, polled until it answers a query.
+
+    The environment's own ``LDNGRAPH_*`` settings are dropped so that only ``options`` and ``env`` count.
+    """
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "ldn_graph",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        *options,
-    ]
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LDNGRAPH_")}
+    command = [sys.executable, "-m", "ldn_graph", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command += options
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LDNGRAPH_")} | (env or {})
     started = time.perf_counter()
     with log.open("wb") as stream:
         process = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT, env=env)
@@ -91,6 +85,22 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     )
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def launch():
+    """``start_server`` for tests that need a server of their own (stop it with ``.stop()``)."""
+    return start_server
+
+
+@pytest.fixture(scope="session")
+def release_file() -> Path:
+    return RELEASE
+
+
+@pytest.fixture(scope="session")
+def loopback_port():
+    return free_port
 
 
 @pytest.fixture(scope="session")
