@@ -4,6 +4,7 @@ from another engine, plus start-up time, the time limit and serving a freshly bu
 from __future__ import annotations
 
 import concurrent.futures
+import re
 import shutil
 import subprocess
 import time
@@ -89,10 +90,19 @@ def test_service_from_another_engine(endpoint_url):
     assert rows == [("naltrexone", "joined locally")]
 
 
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "endpoint.md"
+
+
+def _documented_federated_query(endpoint_url: str) -> str:
+    """The SERVICE example of docs/endpoint.md, pointed at the test server."""
+    (query,) = re.findall(r"```sparql\n(.*?)```", DOCS.read_text(), flags=re.DOTALL)
+    return query.replace("http://127.0.0.1:8000/sparql", endpoint_url)
+
+
 @pytest.mark.skipif(
     shutil.which("oxigraph") is None, reason="the oxigraph server (PyPI oxigraph) is not installed"
 )
-def test_service_from_an_oxigraph_server(endpoint_url, loopback_port):
+def test_documented_service_query_from_an_oxigraph_server(endpoint_url, loopback_port):
     port = loopback_port()
     server = subprocess.Popen(
         ["oxigraph", "serve", "--bind", f"127.0.0.1:{port}"],
@@ -100,13 +110,12 @@ def test_service_from_an_oxigraph_server(endpoint_url, loopback_port):
         stderr=subprocess.DEVNULL,
     )
     try:
-        query = f"SELECT ?drug WHERE {{ SERVICE <{endpoint_url}> {{ ?drug a <https://schema.org/Drug> }} }}"
         deadline = time.monotonic() + 10
         while True:
             try:
                 response = requests.post(
                     f"http://127.0.0.1:{port}/query",
-                    data=query,
+                    data=_documented_federated_query(endpoint_url).encode(),
                     headers={
                         "Content-Type": "application/sparql-query",
                         "Accept": "application/sparql-results+json",
@@ -119,7 +128,10 @@ def test_service_from_an_oxigraph_server(endpoint_url, loopback_port):
                     raise
                 time.sleep(0.05)
         assert response.status_code == 200, response.text
-        assert [b["drug"]["value"] for b in response.json()["results"]["bindings"]] == [NALTREXONE]
+        rows = [
+            (b["condition"]["value"], b["label"]["value"]) for b in response.json()["results"]["bindings"]
+        ]
+        assert rows == [("https://w3id.org/ldngraph/id/fibromyalgia", "fibromyalgia")]
     finally:
         server.terminate()
         server.wait(timeout=10)
