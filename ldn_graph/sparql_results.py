@@ -134,7 +134,7 @@ def write_boolean(value: bool, key: str) -> bytes:
     """An ASK result in the result format ``key``."""
     word = "true" if value else "false"
     if key == "json":
-        return json.dumps({"head": {}, "boolean": value}).encode()
+        return json.dumps({"head": {}, "boolean": value}, separators=(",", ":")).encode()
     if key == "xml":
         return f"{_XML_HEAD}<head/><boolean>{word}</boolean></sparql>\n".encode()
     return f"{word}\n".encode()

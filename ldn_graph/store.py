@@ -61,7 +61,9 @@ def load_store(release_file: Path, data: Sequence[Path] = ()) -> Store:
 
 
 def _sources_digest() -> str:
-    digest = hashlib.sha256(__version__.encode())
+    # Every file under the source folders counts, not only the Turtle the build parses, since the build
+    # may read others (the identifier table); so do the version and the date the build stamps.
+    digest = hashlib.sha256(f"{__version__} {os.environ.get('SOURCE_DATE_EPOCH', '')}".encode())
     for folder in (ontology_dir(), data_dir()):
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             digest.update(str(path.relative_to(folder.parent)).encode())
