@@ -18,6 +18,7 @@ from ldn_graph.sparql_engine import QueryEngine
 from ldn_graph.store import built_release, load_store
 from ldn_graph.web.config import ServeConfig
 
+MAX_BODY_BYTES = 1 << 20
 _CORS_METHODS = "GET, HEAD, POST, OPTIONS"
 _CORS_HEADERS = "Accept, Content-Type"
 
@@ -55,6 +56,8 @@ def create_app(
         store, max_rows=config.max_rows, timeout=config.timeout, base_iri=config.endpoint_url
     )
     app = Flask(__name__)
+    # Room for the longest query the guard lets through, percent-encoded in a form; larger bodies get 413.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["ldngraph"] = Endpoint(config, store, EngineProcess(engine) if isolate_queries else engine)
 
     from ldn_graph.web.sparql import blueprint as sparql_blueprint

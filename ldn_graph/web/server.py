@@ -32,6 +32,8 @@ def gunicorn_options(config: ServeConfig) -> dict[str, object]:
         "preload_app": True,
         "timeout": int(config.timeout) + _WORKER_TIMEOUT_MARGIN,
         "graceful_timeout": 5,
+        # Queries come in URLs too: allow the longest request line gunicorn can take (its default is 4094).
+        "limit_request_line": 8190,
         "proc_name": "ldn-graph",
         "errorlog": "-",
         "loglevel": "info",

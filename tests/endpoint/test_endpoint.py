@@ -261,3 +261,15 @@ def test_base_url_is_used_for_links():
     body = app.test_client().get("/sparql").data
     assert b"<https://ldn.example.org/sparql> a sd:Service" in body
     assert b"<https://ldn.example.org/.well-known/void>" in body
+
+
+def test_oversized_body_is_refused(client):
+    response = client.post("/sparql", data=b"#" * (2 << 20), content_type="application/sparql-query")
+    assert response.status_code == 413
+
+
+def test_long_get_query_on_the_live_server(endpoint_url):
+    import requests
+
+    query = "ASK {} # " + "x" * 6000
+    assert requests.get(endpoint_url, params={"query": query}, timeout=10).json()["boolean"] is True
