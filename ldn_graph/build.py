@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.namespace import OWL, RDF, RDFS
 
 from ldn_graph import __version__
 from ldn_graph.describe import describe_dataset
@@ -84,16 +84,21 @@ def materialise_types(graph: Graph) -> int:
     return added
 
 
+def assemble(source_graph: Graph, version: str, issued: dt.date) -> Graph:
+    """The release graph made from the parsed sources: stamped, materialised and described."""
+    graph = bind_prefixes(Graph())
+    for triple in source_graph:
+        graph.add(triple)
+    stamp_version(graph, version)
+    materialise_types(graph)
+    describe_dataset(graph, version=version, issued=issued)
+    return graph
+
+
 def build_graph(root: Path | None = None) -> BuildResult:
     sources = load_sources(root)
-    graph = bind_prefixes(Graph())
-    for triple in sources.graph:
-        graph.add(triple)
-    stamp_version(graph, __version__)
-    materialise_types(graph)
     issued = release_date()
-    describe_dataset(graph, version=__version__, issued=issued)
-    return BuildResult(graph, sources, __version__, issued)
+    return BuildResult(assemble(sources.graph, __version__, issued), sources, __version__, issued)
 
 
 def serialise(graph: Graph, fmt: str) -> bytes:
@@ -128,14 +133,3 @@ def write_atomic(path: Path, payload: bytes) -> None:
 
 def write_graph(graph: Graph, path: Path) -> None:
     write_atomic(Path(path), serialise(graph, format_for(Path(path))))
-
-
-__all__ = [
-    "XSD",
-    "BuildResult",
-    "build_graph",
-    "materialise_types",
-    "serialise",
-    "write_atomic",
-    "write_graph",
-]

@@ -76,12 +76,19 @@ def build(out: Path, data_dir: Path | None) -> None:
     default="text",
     help="Report as text for people or JSON for tools.",
 )
-def validate(data_dir: Path | None, fmt: str) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["turbo", "pyshacl"]),
+    default="turbo",
+    show_default=True,
+    help="SHACL engine: pyshacl-turbo (fast; identical reports on our shapes) or the reference pySHACL.",
+)
+def validate(data_dir: Path | None, fmt: str, engine: str) -> None:
     """Check the graph against the SHACL shapes and the data contract (exit 0 conforms, 1 violations)."""
     from ldn_graph.validate import validate_project
 
     started = time.perf_counter()
-    report = validate_project(data_dir)
+    report = validate_project(data_dir, engine)
     if fmt == "json":
         click.echo(report.to_json())
     else:

@@ -1,0 +1,155 @@
+"""Build: deterministic output, persistent IRIs, materialised standard types, version stamp, VoID."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, XSD
+
+from ldn_graph import __version__
+from ldn_graph.build import build_graph, serialise, write_atomic
+from ldn_graph.describe import DATASET
+from ldn_graph.prefixes import BIOLINK, ID, LDN, LDNGRAPH, ONTOLOGY_IRI, SCHEMA, VOID
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_build(out: Path, epoch: str = "1700000000") -> subprocess.CompletedProcess:
+    env = dict(os.environ, SOURCE_DATE_EPOCH=epoch)
+    return subprocess.run(
+        [sys.executable, "-m", "ldn_graph", "build", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("suffix", [".ttl", ".nt"])
+def test_same_input_same_bytes(tmp_path, suffix):
+    first, second = tmp_path / f"a{suffix}", tmp_path / f"b{suffix}"
+    assert run_build(first).returncode == 0
+    assert run_build(second).returncode == 0
+    assert first.read_bytes() == second.read_bytes()
+    parsed = Graph().parse(first, format="nt" if suffix == ".nt" else "turtle")
+    assert len(parsed) > 3000
+
+
+def test_issued_date_comes_from_source_date_epoch(tmp_path):
+    out = tmp_path / "g.nt"
+    assert run_build(out, epoch="1767225600").returncode == 0  # 2026-01-01
+    graph = Graph().parse(out, format="nt")
+    assert graph.value(DATASET, URIRef("http://purl.org/dc/terms/issued")) == Literal(
+        "2026-01-01", datatype=XSD.date
+    )
+
+
+def test_ntriples_are_sorted(built):
+    lines = serialise(built.graph, "nt").decode().splitlines()
+    assert lines == sorted(lines)
+
+
+def test_no_blank_nodes_anywhere(built):
+    assert not [t for t in built.graph if any(isinstance(x, BNode) for x in t)]
+
+
+def test_entities_use_the_persistent_base(built):
+    ours = {s for s in built.graph.subjects() if str(s).startswith("https://w3id.org/ldngraph/")}
+    assert ours
+    for node in ours:
+        assert str(node).startswith((ID, "https://w3id.org/ldngraph/ontology")), node
+
+
+def test_version_is_stamped_once(built):
+    ontology = URIRef(ONTOLOGY_IRI)
+    assert built.graph.value(ontology, OWL.versionInfo) == Literal(__version__)
+    assert str(built.graph.value(ontology, OWL.versionIRI)).endswith(f"/{__version__}/ontology")
+    assert built.graph.value(DATASET, OWL.versionInfo) == Literal(__version__)
+
+
+@pytest.mark.parametrize(
+    ("entity", "types"),
+    [
+        ("naltrexone", [SCHEMA.Drug, BIOLINK.SmallMolecule]),
+        ("6beta-naltrexol", [BIOLINK.SmallMolecule]),
+        ("low-dose-naltrexone", [SCHEMA.MedicalTherapy, BIOLINK.Treatment]),
+        ("ultra-low-dose-naltrexone", [SCHEMA.MedicalTherapy, BIOLINK.Treatment]),
+        ("mu-opioid-receptor", [BIOLINK.Protein]),
+        ("crohns-disease", [SCHEMA.MedicalCondition, BIOLINK.Disease]),
+        ("chronic-pain", [SCHEMA.MedicalCondition, BIOLINK.PhenotypicFeature]),
+        ("dopamine-secretion", [BIOLINK.BiologicalProcess]),
+        ("gaba-a-receptor-activity", [BIOLINK.MolecularActivity]),
+        ("final-trial", [SCHEMA.MedicalStudy, SCHEMA.MedicalTrial]),
+        ("norway-ldn-cohort-study", [SCHEMA.MedicalStudy, SCHEMA.MedicalObservationalStudy]),
+        ("younger-2014", [SCHEMA.ScholarlyArticle]),
+        ("nmss-low-dose-naltrexone", [SCHEMA.WebPage]),
+        ("steenhuysen-2022", [SCHEMA.NewsArticle]),
+        ("eve-2020", [SCHEMA.Report]),
+        ("ldn-status-united-kingdom", [SCHEMA.DrugLegalStatus]),
+        ("dose-ldn-typical", [SCHEMA.DoseSchedule]),
+        ("statement/ldn-efficacy-long-covid", [RDF.Statement]),
+    ],
+)
+def test_standard_types_are_materialised(built, entity, types):
+    for standard in types:
+        assert (LDN[entity], RDF.type, standard) in built.graph
+
+
+def test_void_counts_describe_the_graph(built):
+    graph = built.graph
+    described = int(graph.value(DATASET, VOID.triples))
+    description = len(list(graph.triples((DATASET, None, None))))
+    assert description > 10
+    assert described < len(graph)
+    assert int(graph.value(DATASET, VOID.entities)) > 100
+    linksets = set(graph.objects(DATASET, VOID.subset))
+    assert LDN["dataset/linkset/mondo"] in linksets
+    assert LDN["dataset/linkset/uniprot"] in linksets
+    assert (LDN["dataset/linkset/mondo"], RDF.type, VOID.Linkset) in graph
+
+
+def test_every_status_concept_says_whether_it_asserts(built):
+    statuses = set(
+        built.graph.subjects(
+            URIRef("http://www.w3.org/2004/02/skos/core#inScheme"), LDNGRAPH.EvidenceStatusScheme
+        )
+    )
+    assert len(statuses) >= 6
+    for status in statuses:
+        assert built.graph.value(status, LDNGRAPH.assertsTriple) is not None
+
+
+def test_write_is_atomic(tmp_path, monkeypatch):
+    target = tmp_path / "graph.nt"
+    target.write_bytes(b"old\n")
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError):
+        write_atomic(target, b"new\n")
+    assert target.read_bytes() == b"old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.nt"]
+
+
+def test_build_from_another_checkout(tmp_path):
+    for folder in ("ontology", "graph_data"):
+        (tmp_path / folder).mkdir()
+    for path in (ROOT / "ontology").glob("*.ttl"):
+        (tmp_path / "ontology" / path.name).write_bytes(path.read_bytes())
+    (tmp_path / "graph_data" / "only.ttl").write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix ldngraph: <https://w3id.org/ldngraph/ontology/> .\n"
+        "@prefix ldn: <https://w3id.org/ldngraph/id/> .\n"
+        'ldn:x a ldngraph:Drug ; rdfs:label "x"@en .\n'
+    )
+    result = build_graph(tmp_path)
+    assert (LDN.x, RDF.type, SCHEMA.Drug) in result.graph
+    assert len(result.sources.files) == 3
