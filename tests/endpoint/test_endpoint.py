@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 
 from ldn_graph.sparql_protocol import RDF_FORMATS, RESULT_FORMATS
@@ -269,7 +270,5 @@ def test_oversized_body_is_refused(client):
 
 
 def test_long_get_query_on_the_live_server(endpoint_url):
-    import requests
-
     query = "ASK {} # " + "x" * 6000
     assert requests.get(endpoint_url, params={"query": query}, timeout=10).json()["boolean"] is True
