@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import BNode, Graph, URIRef
+from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from ldn_graph import resources
 from ldn_graph.errors import SourceError
@@ -67,6 +68,14 @@ def check_prefixes(path: Path, text: str) -> None:
             )
 
 
+def _near(error: BadSyntax) -> str:
+    """The text around the place the parser stopped, for a curator to find it."""
+    text = error._str.decode("utf-8", "replace")
+    before = text[max(0, error._i - 30) : error._i].split("\n")[-1]
+    after = text[error._i : error._i + 30].split("\n")[0]
+    return repr(f"{before}⏵{after}")
+
+
 def parse_file(path: Path, allow_blank_nodes: bool = False) -> Graph:
     """Parse one Turtle file, turning any failure into a ``SourceError`` naming file and line.
 
@@ -82,12 +91,14 @@ def parse_file(path: Path, allow_blank_nodes: bool = False) -> Graph:
     graph = Graph()
     try:
         graph.parse(data=text, format="turtle", publicID=str(path.resolve().as_uri()))
-    except Exception as error:  # rdflib raises several unrelated types for bad Turtle
-        message = str(error).strip().splitlines()
-        found = _LINE_IN_MESSAGE.search(str(error))
+    except BadSyntax as error:
         raise SourceError(
-            path, f"Turtle syntax error: {' '.join(message)[:400]}", int(found.group(1)) if found else None
+            path, f"Turtle syntax error: {error._why}, near {_near(error)}", error.lines + 1
         ) from error
+    except Exception as error:  # rdflib raises several unrelated types for bad Turtle
+        found = _LINE_IN_MESSAGE.search(str(error))
+        message = " ".join(str(error).split())[:300]
+        raise SourceError(path, f"Turtle error: {message}", int(found.group(1)) if found else None) from error
     for triple in () if allow_blank_nodes else graph:
         if any(isinstance(term, BNode) for term in triple):
             subject = triple[0] if not isinstance(triple[0], BNode) else triple[2]

@@ -39,7 +39,7 @@ def build(checkout: Path, out: Path) -> subprocess.CompletedProcess:
     [
         (
             GOOD + 'ldn:x a ldngraph:Drug ;\n  rdfs:label "x"@en\nldn:y a ldngraph:Drug .\n',
-            ["broken.ttl:5", "syntax"],
+            ["broken.ttl:6", "syntax error", "ldn:y"],
         ),
         (GOOD + 'ldn:x a ldngraph:Drug ; rdfs:label "x"@en ; foo:bar ldn:y .\n', ["broken.ttl", "foo"]),
         (

@@ -152,4 +152,4 @@ def test_build_from_another_checkout(tmp_path):
     )
     result = build_graph(tmp_path)
     assert (LDN.x, RDF.type, SCHEMA.Drug) in result.graph
-    assert len(result.sources.files) == 3
+    assert len(result.sources.files) == 2  # ontology/ldngraph.ttl and graph_data/only.ttl (shapes apart)

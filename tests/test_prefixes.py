@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ldn_graph.prefixes import PREFIXES, SCHEMES, shorten, split_curie, sparql_header, turtle_header
+from ldn_graph.prefixes import PREFIXES, SCHEMES, shorten, sparql_header, split_curie, turtle_header
 from ldn_graph.validate import identifier_pattern
 
 

@@ -16,7 +16,7 @@ from rdflib import Graph
 from ldn_graph.build import assemble
 from ldn_graph.load import load_sources
 from ldn_graph.prefixes import turtle_header
-from ldn_graph.validate import check_graph, load_shapes, read_article
+from ldn_graph.validate import check_graph, load_shapes
 
 FIXTURES = Path(__file__).resolve().parent / "shapes"
 VALID = sorted((FIXTURES / "valid").glob("*.ttl"))
