@@ -1,0 +1,151 @@
+"""The competency questions: each query in queries/ is documented, speaks our prefixes, and gives the
+expected answers on the built graph."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ldn_graph.prefixes import PREFIXES
+from ldn_graph.query import run_query, summary_of
+
+QUERIES = Path(__file__).resolve().parents[1] / "queries"
+ALL = sorted(QUERIES.glob("*.rq"))
+_PREFIX = re.compile(r"^PREFIX\s+(\w*):\s*<([^>]*)>", re.M | re.I)
+
+
+def ask(store, name: str):
+    return run_query(store, (QUERIES / name).read_text(encoding="utf-8"))
+
+
+def rows(result) -> list[dict[str, str]]:
+    return [{k: (v.value if v is not None else "") for k, v in row.items()} for row in result.rows]
+
+
+def test_there_are_ten_competency_queries():
+    assert len([q for q in ALL if re.match(r"\d\d-", q.name)]) == 10
+
+
+@pytest.mark.parametrize("query", ALL, ids=lambda p: p.name)
+def test_query_is_documented_and_uses_the_prefix_map(query):
+    text = query.read_text(encoding="utf-8")
+    assert summary_of(text), f"{query.name} needs a '#+ summary:' line"
+    for prefix, namespace in _PREFIX.findall(text):
+        assert PREFIXES.get(prefix) == namespace, f"{query.name}: PREFIX {prefix}: <{namespace}>"
+
+
+@pytest.mark.parametrize("query", ALL, ids=lambda p: p.name)
+def test_query_answers(store, query):
+    assert run_query(store, query.read_text(encoding="utf-8")).rows
+
+
+def test_q1_conditions_with_evidence(store):
+    answer = rows(ask(store, "01-conditions-evidence.rq"))
+    by_condition: dict[str, set[tuple[str, str]]] = {}
+    for row in answer:
+        by_condition.setdefault(row["conditionLabel"], set()).add((row["relation"], row["evidenceStatus"]))
+    assert set(by_condition) == {
+        "Crohn's disease", "Hashimoto's disease", "multiple sclerosis", "fibromyalgia", "long COVID",
+        "chronic pain", "autoimmune disease", "cancer", "immune system dysregulation",
+    }  # fmt: skip
+    assert ("hasEfficacyFor", "efficacy not shown") in by_condition["long COVID"]
+    assert ("hasEfficacyFor", "no supporting evidence") in by_condition["multiple sclerosis"]
+    assert ("in_clinical_trials_for", "under investigation") in by_condition["fibromyalgia"]
+    assert ("hasEfficacyFor", "preliminary or promising") in by_condition["chronic pain"]
+    assert ("applied_to_treat", "reported finding") in by_condition["Crohn's disease"]
+    ms_2014 = [r for r in answer if r["conditionLabel"] == "multiple sclerosis" and r["asOf"] == "2014"]
+    assert len(ms_2014) == 1 and "National MS Society" in ms_2014[0]["sources"]
+    unsourced = [r for r in answer if r["conditionLabel"] == "immune system dysregulation"]
+    assert unsourced[0]["sources"] == "citation needed"
+
+
+def test_q2_receptors(store):
+    answer = {
+        (r["substanceLabel"], r["receptorLabel"], r["extent"])
+        for r in rows(ask(store, "02-receptors-antagonised.rq"))
+    }
+    assert answer == {
+        (substance, receptor, "to a lesser extent" if receptor.startswith("δ") else "full")
+        for substance in ("naltrexone", "6β-naltrexol")
+        for receptor in ("μ-opioid receptor", "κ-opioid receptor", "δ-opioid receptor")
+    }
+
+
+def test_q3_mechanisms_by_dose(store):
+    answer = rows(ask(store, "03-mechanisms-by-dose.rq"))
+    standard = {r["targetLabel"] for r in answer if r["doseLevel"] == "standard dose"}
+    low = {r["targetLabel"]: r["evidenceStatus"] for r in answer if r["doseLevel"] == "low dose"}
+    assert standard == {"GABA-A receptor activity", "dopamine secretion"}
+    assert {r["evidenceStatus"] for r in answer if r["doseLevel"] == "standard dose"} == {"established"}
+    assert low["Toll-like receptor 4"] == "hypothesised"
+    assert low["endorphin production"] == "hypothesised"
+    assert all(status == "hypothesised" for status in low.values())
+
+
+def test_q4_doses(store):
+    answer = rows(ask(store, "04-doses.rq"))
+    low = [r for r in answer if r["doseLevel"] == "low dose"]
+    assert [(r["doseValue"], r["doseUnit"], r["fractionOfStandardDose"]) for r in low] == [
+        ("4.5", "http://qudt.org/vocab/unit/MilliGM", "0.1")
+    ]
+    ultra = {r["doseUnit"].rsplit("/", 1)[-1] for r in answer if r["doseLevel"] == "ultra-low dose"}
+    assert ultra == {"MicroGM", "NanoGM", "PicoGM"}
+    assert [r["doseValue"] for r in answer if r["doseLevel"] == "standard dose"] == [""]
+
+
+def test_q5_regulatory_status(store):
+    answer = rows(ask(store, "05-regulatory-status.rq"))
+    assert {r["wikidata"] for r in answer} == {
+        "http://www.wikidata.org/entity/Q145", "http://www.wikidata.org/entity/Q458",
+        "http://www.wikidata.org/entity/Q30",
+    }  # fmt: skip
+    assert all(r["unsourced"] == "true" and r["sourceFlag"] == "citation needed" for r in answer)
+
+
+def test_q6_studies(store):
+    answer = rows(ask(store, "06-studies-by-condition.rq"))
+    designs = {(r["conditionLabel"], r["design"], r["date"]) for r in answer}
+    assert ("fibromyalgia", "randomised controlled trial", "2021") in designs
+    assert ("fibromyalgia", "systematic review", "2023") in designs
+    assert ("long COVID", "interventional pre-post study", "2022") in designs
+    review = next(r for r in answer if r["design"] == "systematic review" and r["date"] == "2023")
+    assert "(preliminary or promising)" in review["findings"]
+    covid = next(r for r in answer if r["conditionLabel"] == "long COVID")
+    assert "(efficacy not shown)" in covid["findings"]
+
+
+def test_q7_claims_per_publication(store):
+    answer = rows(ask(store, "07-claims-per-publication.rq"))
+    younger = {r["claim"] for r in answer if r["identifier"] == "doi:10.1007/s10067-014-2517-2"}
+    assert (
+        "hypothesis: low-dose naltrexone may antagonise Toll-like receptor 4 on macrophages, including microglia"
+        in younger
+    )
+    assert "low-dose naltrexone is typically 4.5 mg, about 1/10th of the normal dose" in younger
+    assert younger == {r["claim"] for r in answer if r["identifier"] == "PMID:24526250"}
+
+
+def test_q8_identifiers_and_gaps(store):
+    answer = rows(ask(store, "08-external-identifiers.rq"))
+    naltrexone = {r["identifier"]: r["relation"] for r in answer if r["entityLabel"] == "naltrexone"}
+    assert naltrexone["CHEBI:7465"] == "exactMatch"
+    assert naltrexone["DRUGBANK:DB00704"] == ""  # no canonical IRI: identifier literal only
+    assert {r["entityLabel"] for r in answer if r["scheme"] == "(none)"} >= {
+        "endorphin production",
+        "opioid analgesics",
+    }
+
+
+def test_q9_norway(store):
+    answer = rows(ask(store, "09-norway-prescribing.rq"))
+    assert [(float(r["value"]), r["asOf"]) for r in answer] == [(20.0, "2014"), (71.0, "2014")]
+    assert answer[1]["population"] == "general medicine practitioners registered in Norway in 2014"
+
+
+def test_q10_unsourced(store):
+    answer = rows(ask(store, "10-unsourced-claims.rq"))
+    assert len(answer) == 8
+    assert all(r["flag"] == "citation needed" for r in answer)
+    assert sum("[citation needed]" in r["supportingText"] for r in answer) == 3
