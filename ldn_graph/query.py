@@ -39,13 +39,13 @@ def term_value(term) -> str:
 
 def load_store(graph_file: Path | None = None, root: Path | None = None) -> ox.Store:
     """An in-memory store holding the built graph (read from ``graph_file`` or built now)."""
-    store = ox.Store()
     if graph_file is not None:
-        fmt = ox.RdfFormat.N_TRIPLES if Path(graph_file).suffix == ".nt" else ox.RdfFormat.TURTLE
-        store.bulk_load(path=str(graph_file), format=fmt, to_graph=ox.DefaultGraph())
-        return store
+        from ldn_graph.store import load_store as load_files
+
+        return load_files(Path(graph_file))
     from ldn_graph.build import build_graph, serialise
 
+    store = ox.Store()
     data = serialise(build_graph(root).graph, "nt")
     store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
     return store
