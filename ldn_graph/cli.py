@@ -35,12 +35,21 @@ def main() -> None:
     """Build, check, query, release and serve the low-dose naltrexone knowledge graph."""
 
 
+def _checkout_here(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """Without --data-dir, a curator working in a clone means that clone's sources."""
+    if value is None and (Path.cwd() / "ontology").is_dir() and (Path.cwd() / "graph_data").is_dir():
+        return Path.cwd()
+    return value
+
+
 def _root_option(function):
     return click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="A directory holding ontology/ and graph_data/ (default: the checkout or the installed graph).",
+        callback=_checkout_here,
+        help="A directory holding ontology/ and graph_data/ (default: the current directory if it holds "
+        "them, else the installed graph).",
     )(function)
 
 
