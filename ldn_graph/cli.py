@@ -146,6 +146,33 @@ def release(out: Path, data_dir: Path | None) -> None:
     click.echo(f"released {target} in {time.perf_counter() - started:.2f} s", err=True)
 
 
+@main.command()
+@click.option(
+    "--store-url",
+    required=True,
+    envvar="LDNGRAPH_STORE_URL",
+    help="The store's SPARQL 1.1 Graph Store Protocol endpoint (Oxigraph: http://HOST:7878/store).",
+)
+@click.option(
+    "--release",
+    "release_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The release's N-Triples (.nt or .nt.gz); default: build the graph now.",
+)
+def load(store_url: str, release_file: Path | None) -> None:
+    """Replace a remote store's default graph with the release (SPARQL 1.1 Graph Store Protocol)."""
+    from ldn_graph.remote_store import push_release
+
+    if release_file is None:
+        from ldn_graph.store import built_release
+
+        release_file = built_release()
+    started = time.perf_counter()
+    push_release(store_url, release_file)
+    click.echo(f"loaded {release_file} into {store_url} in {time.perf_counter() - started:.2f} s", err=True)
+
+
 def _serve_option(name: str, *dest: str, **kwargs):
     """A ``serve`` option that also reads ``LDNGRAPH_<NAME>`` from the environment."""
     return click.option(
