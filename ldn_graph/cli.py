@@ -218,3 +218,79 @@ def serve(host, port, base_url, timeout, max_rows, workers, data, release_file) 
             release_file=release_file,
         )
     )
+
+
+# --- Linking with other graphs: link health, SSSOM mapping set, KGX export ---------------------------
+
+
+@main.group()
+def links() -> None:
+    """Check the graph's identifiers and mappings against the reference table."""
+
+
+@links.command("check")
+@_root_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--strict", is_flag=True, help="Fail on gaps (entities of a mapped kind with no identifier) too."
+)
+def links_check(data_dir: Path | None, fmt: str, strict: bool) -> None:
+    """Offline link health (exit 0 healthy, 1 findings, 2 error)."""
+    from ldn_graph.links import check_project
+
+    started = time.perf_counter()
+    report = check_project(data_dir)
+    if fmt == "json":
+        click.echo(report.to_json())
+    else:
+        for finding in report.findings:
+            click.echo(f"{finding.severity}: {finding.describe()}")
+        click.echo(
+            f"{len(report.errors)} error(s), {len(report.gaps)} gap(s) in {report.identifiers} identifiers and "
+            f"{report.mappings} mappings ({time.perf_counter() - started:.2f} s)",
+            err=True,
+        )
+    sys.exit(EXIT_OK if report.healthy(strict) else EXIT_VIOLATIONS)
+
+
+@main.command()
+@click.option(
+    "--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The SSSOM TSV file."
+)
+@_root_option
+def mappings(out: Path, data_dir: Path | None) -> None:
+    """Write every emitted identifier as an SSSOM mapping set (TSV with its YAML metadata)."""
+    from ldn_graph.build import build_graph
+    from ldn_graph.mappings import build_mapping_set, write_mapping_set
+    from ldn_graph.reference import load_reference_table
+
+    result = build_graph(data_dir)
+    mapping_set = build_mapping_set(
+        result.graph, load_reference_table(data_dir), result.version, result.issued
+    )
+    write_mapping_set(out, mapping_set)
+    click.echo(f"wrote {len(mapping_set.mappings)} mappings to {out}", err=True)
+
+
+@main.group()
+def export() -> None:
+    """Export the graph in other graphs' formats."""
+
+
+@export.command("kgx")
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory."
+)
+@_root_option
+def export_kgx_command(out: Path, data_dir: Path | None) -> None:
+    """Write KGX nodes and edges TSV (Biolink) for Monarch / KG-Hub tools."""
+    from ldn_graph.build import build_graph
+    from ldn_graph.kgx import export_kgx, write_kgx
+    from ldn_graph.reference import load_reference_table
+
+    result = build_graph(data_dir)
+    export = export_kgx(result.graph, load_reference_table(data_dir))
+    nodes, edges = write_kgx(out, export)
+    click.echo(
+        f"wrote {len(export.nodes)} nodes to {nodes} and {len(export.edges)} edges to {edges}", err=True
+    )

@@ -1,0 +1,38 @@
+"""Fixtures of the linking tests: the reference table, a copy of the sources to break, the CLI."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ldn_graph.reference import ReferenceTable, load_reference_table
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def table() -> ReferenceTable:
+    return load_reference_table()
+
+
+@pytest.fixture
+def sources_copy(tmp_path) -> Path:
+    """A copy of ontology/ and graph_data/ that a test may edit; pass it as --data-dir."""
+    for name in ("ontology", "graph_data"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def ldn_graph(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ldn_graph", *args], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def cli():
+    return ldn_graph
