@@ -138,11 +138,17 @@ def query(query_file, fmt: str, graph_file: Path | None, data_dir: Path | None) 
 )
 @_root_option
 def release(out: Path, data_dir: Path | None) -> None:
-    """Write a versioned release: dumps, checksums, shapes, VoID, changelog."""
-    from ldn_graph.release import make_release
+    """Write a versioned release: dumps, checksums, shapes, VoID, changelog (exit 1: graph invalid)."""
+    from ldn_graph.release import InvalidGraph, make_release
 
     started = time.perf_counter()
-    target = make_release(out, data_dir)
+    try:
+        target = make_release(out, data_dir, progress=lambda message: click.echo(message, err=True))
+    except InvalidGraph as refused:
+        for violation in refused.report.violations:
+            click.echo(violation.describe())
+        click.echo(f"error: {refused}", err=True)
+        sys.exit(EXIT_VIOLATIONS)
     click.echo(f"released {target} in {time.perf_counter() - started:.2f} s", err=True)
 
 
@@ -202,9 +208,19 @@ def _serve_option(name: str, *dest: str, **kwargs):
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A built graph file to serve (default: build the graph now).",
 )
-def serve(host, port, base_url, timeout, max_rows, workers, data, release_file) -> None:
+@_serve_option(
+    "releases",
+    "releases_dir",
+    default=None,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A directory of releases (ldn-graph release --out): serve the newest that verifies, and its downloads.",
+)
+def serve(host, port, base_url, timeout, max_rows, workers, data, release_file, releases_dir) -> None:
     """Serve the graph: SPARQL endpoint, entity pages and downloads."""
     from ldn_graph.web.server import ServeConfig, run_server
+
+    if release_file and releases_dir:
+        raise click.UsageError("give --release FILE or --releases DIR, not both")
 
     run_server(
         ServeConfig(
@@ -216,6 +232,7 @@ def serve(host, port, base_url, timeout, max_rows, workers, data, release_file) 
             workers=workers,
             data=tuple(data),
             release_file=release_file,
+            releases=releases_dir,
         )
     )
 

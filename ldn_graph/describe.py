@@ -1,8 +1,12 @@
 """The dataset's description of itself (VoID + DCAT), generated from the graph, never written by hand.
 
-Counts describe the graph as built before the description is added (the description cannot count
-itself without changing the count); ``void:triples`` of the whole release graph is therefore the
-stated number plus the description's own triples, which the docs say.
+The counts describe the release graph exactly as published and served, the description included, so
+that ``void:triples`` equals the endpoint's own ``COUNT(*)`` over its default graph. The description
+counts itself by iterating to a fixed point: counting it adds nodes (class partitions of
+``void:Dataset``…), after which only the numbers change, never the number of triples.
+
+The release's files are described apart (``describe_distributions``), in ``void.ttl`` and at
+``/.well-known/void``: a dump cannot hold its own size and checksum.
 """
 
 from __future__ import annotations
@@ -10,11 +14,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
-from ldn_graph.prefixes import DCAT, ID, LDN, PREFIXES, SCHEMES, VOID, Scheme, shorten
+from ldn_graph.errors import LdnGraphError
+from ldn_graph.prefixes import DCAT, ID, LDN, PREFIXES, SCHEMES, SPDX, VOID, Scheme, bind_prefixes, shorten
 
 DATASET = URIRef(ID + "dataset")
 SOURCE_ARTICLE = URIRef(ID + "source-article")
@@ -22,6 +30,10 @@ LICENSE = URIRef("https://creativecommons.org/licenses/by-sa/4.0/")
 SPARQL_ENDPOINT = URIRef("https://w3id.org/ldngraph/sparql")
 EXAMPLE_RESOURCES = ("naltrexone", "low-dose-naltrexone", "statement/ldn-efficacy-long-covid")
 MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch)
+DESCRIPTION_SPACE = ID + "dataset"  # the dataset node and every node of its description lie under this
+DOWNLOADS = "https://w3id.org/ldngraph/downloads/"
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+_MOST_ROUNDS = 8
 
 
 def scheme_of_iri(iri: str) -> Scheme | None:
@@ -40,24 +52,63 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
 
 
-def describe_dataset(graph: Graph, version: str, issued: dt.date) -> None:
-    """Add the VoID/DCAT description of ``graph`` to ``graph`` itself."""
-    triples = len(graph)
-    subjects = set(graph.subjects())
-    entities = {s for s in subjects if isinstance(s, URIRef) and str(s).startswith(ID)}
-    classes = Counter(o for o in graph.objects(None, RDF.type))
-    predicates = {p for p in graph.predicates()}
-    vocabularies = sorted(
-        {ns for term in predicates | set(classes) for ns in PREFIXES.values() if str(term).startswith(ns)}
-        - {PREFIXES["ldn"], PREFIXES["ldns"]}
-    )
-    links: dict[str, Counter] = defaultdict(Counter)
-    for predicate in MAPPING_PREDICATES:
-        for _, target in graph.subject_objects(predicate):
-            scheme = scheme_of_iri(str(target))
-            if scheme is not None:
-                links[scheme.key][predicate] += 1
+@dataclass
+class _Census:
+    """What VoID counts, gathered one triple at a time so that the description's own triples can be
+    added to a copy without counting the whole graph again."""
 
+    triples: int = 0
+    subjects: set = field(default_factory=set)
+    predicates: set = field(default_factory=set)
+    typings: Counter = field(default_factory=Counter)  # class -> instances
+    links: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add(self, triples: Iterable[tuple]) -> _Census:
+        for subject, predicate, obj in triples:
+            self.triples += 1
+            self.subjects.add(subject)
+            self.predicates.add(predicate)
+            if predicate == RDF.type:
+                self.typings[obj] += 1
+            elif predicate in MAPPING_PREDICATES:
+                scheme = scheme_of_iri(str(obj))
+                if scheme is not None:
+                    self.links[scheme.key][predicate] += 1
+        return self
+
+    def copy(self) -> _Census:
+        links = defaultdict(Counter, {key: Counter(counts) for key, counts in self.links.items()})
+        return _Census(self.triples, set(self.subjects), set(self.predicates), Counter(self.typings), links)
+
+    @property
+    def entities(self) -> int:
+        return sum(1 for s in self.subjects if isinstance(s, URIRef) and str(s).startswith(ID))
+
+    @property
+    def vocabularies(self) -> list[str]:
+        terms = self.predicates | set(self.typings)
+        used = {ns for term in terms for ns in PREFIXES.values() if str(term).startswith(ns)}
+        return sorted(used - {PREFIXES["ldn"], PREFIXES["ldns"]})
+
+
+def describe_dataset(graph: Graph, version: str, issued: dt.date) -> None:
+    """Add the VoID/DCAT description of ``graph`` to ``graph`` itself, counting the description too."""
+    base = _Census().add(graph)
+    description = Graph()
+    for _ in range(_MOST_ROUNDS):
+        census = base.copy().add(t for t in description if t not in graph)
+        revised = _description(census, version, issued)
+        if set(revised) == set(description):
+            break
+        description = revised
+    else:  # each round after the second changes numbers only; not settling means a bug here
+        raise LdnGraphError(f"the dataset description did not settle in {_MOST_ROUNDS} rounds")
+    for triple in description:
+        graph.add(triple)
+
+
+def _description(census: _Census, version: str, issued: dt.date) -> Graph:
+    graph = Graph()
     d = DATASET
     add = graph.add
     add((d, RDF.type, VOID.Dataset))
@@ -95,17 +146,17 @@ def describe_dataset(graph: Graph, version: str, issued: dt.date) -> None:
     add((d, DCAT.version, Literal(version)))
     add((d, VOID.uriSpace, Literal(ID)))
     add((d, VOID.sparqlEndpoint, SPARQL_ENDPOINT))
-    add((d, VOID.triples, Literal(triples, datatype=XSD.integer)))
-    add((d, VOID.entities, Literal(len(entities), datatype=XSD.integer)))
-    add((d, VOID.distinctSubjects, Literal(len(subjects), datatype=XSD.integer)))
-    add((d, VOID.properties, Literal(len(predicates), datatype=XSD.integer)))
-    add((d, VOID.classes, Literal(len(classes), datatype=XSD.integer)))
-    for namespace in vocabularies:
+    add((d, VOID.triples, Literal(census.triples, datatype=XSD.integer)))
+    add((d, VOID.entities, Literal(census.entities, datatype=XSD.integer)))
+    add((d, VOID.distinctSubjects, Literal(len(census.subjects), datatype=XSD.integer)))
+    add((d, VOID.properties, Literal(len(census.predicates), datatype=XSD.integer)))
+    add((d, VOID.classes, Literal(len(census.typings), datatype=XSD.integer)))
+    for namespace in census.vocabularies:
         add((d, VOID.vocabulary, URIRef(namespace)))
     for name in EXAMPLE_RESOURCES:
         add((d, VOID.exampleResource, LDN[name]))
 
-    for cls, count in sorted(classes.items()):
+    for cls, count in sorted(census.typings.items()):
         partition = LDN[f"dataset/class/{_slug(shorten(str(cls)))}"]
         add((d, VOID.classPartition, partition))
         add((partition, RDF.type, VOID.Dataset))
@@ -113,7 +164,7 @@ def describe_dataset(graph: Graph, version: str, issued: dt.date) -> None:
         add((partition, VOID["class"], cls))
         add((partition, VOID.entities, Literal(count, datatype=XSD.integer)))
 
-    for key, by_predicate in sorted(links.items()):
+    for key, by_predicate in sorted(census.links.items()):
         scheme = SCHEMES[key]
         linkset = linkset_iri(scheme)
         target = LDN[f"dataset/external/{key}"]
@@ -128,3 +179,67 @@ def describe_dataset(graph: Graph, version: str, issued: dt.date) -> None:
         add((target, RDF.type, VOID.Dataset))
         add((target, RDFS.label, Literal(scheme.label, lang="en")))
         add((target, VOID.uriSpace, Literal(scheme.iri_template.split("{id}")[0])))
+    return graph
+
+
+def in_description(node) -> bool:
+    """True for the dataset node and every node of its description (partitions, linksets, files)."""
+    return isinstance(node, URIRef) and (node == DATASET or str(node).startswith(f"{DATASET}/"))
+
+
+def description_of(graph: Graph) -> Graph:
+    """The dataset's description held in ``graph``: every triple about a node of the description."""
+    description = bind_prefixes(Graph())
+    for triple in graph:
+        if in_description(triple[0]):
+            description.add(triple)
+    return description
+
+
+class DescribedFile(Protocol):
+    """What the description says about one file of a release (``release.ReleaseFile`` is one)."""
+
+    name: str
+    role: str  # "graph" for a dump of the whole dataset; else ontology, shapes, mappings, ...
+    title: str
+    media_type: str  # of the content, e.g. text/turtle also for the gzipped Turtle
+    compressed: bool
+    sha256: str
+    size: int
+
+
+def download_url(version: str, name: str) -> URIRef:
+    """The persistent download IRI of a release's file; servers map ``/downloads/`` onto it."""
+    return URIRef(f"{DOWNLOADS}{version}/{name}")
+
+
+def distribution_iri(version: str, name: str) -> URIRef:
+    return URIRef(f"{DATASET}/distribution/{version}/{name}")
+
+
+def describe_distributions(version: str, files: Sequence[DescribedFile]) -> Graph:
+    """DCAT distributions of a release's files: media type, byte size, SHA-256 and download URL; VoID
+    data dumps for the files that hold the whole graph."""
+    graph = bind_prefixes(Graph())
+    add = graph.add
+    for described in sorted(files, key=lambda f: f.name):
+        distribution = distribution_iri(version, described.name)
+        url = download_url(version, described.name)
+        checksum = URIRef(f"{distribution}/sha256")
+        add((DATASET, DCAT.distribution, distribution))
+        add((distribution, RDF.type, DCAT.Distribution))
+        add((distribution, DCTERMS.title, Literal(described.title, lang="en")))
+        add((distribution, DCTERMS.license, LICENSE))
+        add((distribution, DCAT.downloadURL, url))
+        add((distribution, DCAT.accessURL, URIRef(f"{DOWNLOADS}{version}/")))
+        add((distribution, DCAT.mediaType, URIRef(IANA_MEDIA_TYPES + described.media_type)))
+        if described.compressed:
+            add((distribution, DCAT.compressFormat, URIRef(IANA_MEDIA_TYPES + "application/gzip")))
+        add((distribution, DCAT.byteSize, Literal(described.size, datatype=XSD.nonNegativeInteger)))
+        add((distribution, SPDX.checksum, checksum))
+        add((checksum, RDF.type, SPDX.Checksum))
+        add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        add((checksum, SPDX.checksumValue, Literal(described.sha256, datatype=XSD.hexBinary)))
+        if described.role == "graph":
+            add((DATASET, VOID.dataDump, url))
+    return graph

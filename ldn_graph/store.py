@@ -18,7 +18,10 @@ from pathlib import Path
 from pyoxigraph import DefaultGraph, RdfFormat, Store
 
 from ldn_graph import __version__
+from ldn_graph.describe import DATASET
 from ldn_graph.errors import LdnGraphError
+from ldn_graph.prefixes import DCAT
+from ldn_graph.release import Release, find_releases
 from ldn_graph.resources import data_dir, ontology_dir
 
 log = logging.getLogger(__name__)
@@ -89,3 +92,50 @@ def built_release(cache: Path | None = None) -> Path:
     write_graph(build_graph(None).graph, partial)
     partial.replace(target)  # atomic, so a concurrent start never reads half a file
     return target
+
+
+def default_graph_triples(store: Store) -> int:
+    (solution,) = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    return int(solution["n"].value)
+
+
+def graph_version(store: Store) -> str | None:
+    """The version the served graph states of itself (its dataset description), if any."""
+    found = list(store.query(f"SELECT ?v WHERE {{ <{DATASET}> <{DCAT.version}> ?v }}"))
+    return found[0]["v"].value if found else None
+
+
+def load_release(release: Release, data: Sequence[Path] = ()) -> Store:
+    """A store holding a verified release (and ``data``), refused when the release's graph holds other
+    than the manifest's number of triples."""
+    store = load_store(release.path / release.manifest.graph)
+    triples = default_graph_triples(store)
+    if triples != release.manifest.triples:
+        raise StoreLoadError(
+            f"{release.path / release.manifest.graph}: {triples:,} triples, "
+            f"but the manifest says {release.manifest.triples:,}"
+        )
+    for path in data:
+        _load(store, path)
+    return store
+
+
+def load_newest_release(directory: Path, data: Sequence[Path] = ()) -> tuple[Store, Release, list[Release]]:
+    """The highest version in a releases directory that verifies and loads, with every release that
+    verifies (for downloads). A release cut short or corrupted is refused with a warning, and the one
+    before it is served instead."""
+    valid, refused = find_releases(directory)
+    for error in refused:
+        log.warning("release refused: %s", error)
+    for release in list(valid):
+        try:
+            store = load_release(release, data)
+        except StoreLoadError as error:
+            log.warning("release refused: %s", error)
+            valid.remove(release)
+            continue
+        log.info("serving release %s from %s", release.version, release.path)
+        return store, release, valid
+    raise StoreLoadError(
+        f"{directory}: no release here verifies against its manifest; see the warnings above"
+    )

@@ -60,9 +60,11 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions["ldngraph"] = Endpoint(config, store, EngineProcess(engine) if isolate_queries else engine)
 
+    from ldn_graph.web.pages import blueprint as pages_blueprint
     from ldn_graph.web.sparql import blueprint as sparql_blueprint
 
     app.register_blueprint(sparql_blueprint)
+    app.register_blueprint(pages_blueprint)  # the landing page at / and every IRI's page
     app.after_request(_cors)
     return app
 

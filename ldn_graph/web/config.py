@@ -16,6 +16,7 @@ class ServeConfig:
     workers: int = 2
     data: tuple[Path, ...] = ()  # extra RDF files served beside the release
     release_file: Path | None = None  # None: build the graph from the curated sources
+    releases: Path | None = None  # a releases directory: serve its newest valid release and its downloads
 
     @property
     def public_url(self) -> str:

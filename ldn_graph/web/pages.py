@@ -1,0 +1,344 @@
+"""Pages people read and their machine twins: the landing page, every entity IRI, the evidence lists.
+
+Every IRI under the persistent base is served at the path it names (``/id/…``, ``/ontology/…``): HTML
+for browsers; Turtle, N-Triples, JSON-LD and RDF/XML by ``Accept`` or by suffix (``.ttl``, ``.nt``,
+``.jsonld``, ``.rdf``, ``.html``). The data of each page comes from SPARQL run by the endpoint's own
+engine, so a page query is bounded by the same time limit as any other query. Links on pages go
+through the configured public URL; RDF answers keep the persistent IRIs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, redirect, render_template, request
+from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
+from werkzeug.exceptions import NotFound
+
+from ldn_graph import describe_entity as describe
+from ldn_graph.describe import SOURCE_ARTICLE
+from ldn_graph.engine_process import EngineFailure
+from ldn_graph.prefixes import BASE, ID, ONTOLOGY
+from ldn_graph.query import summary_of
+from ldn_graph.resources import queries_dir
+from ldn_graph.sparql_engine import QueryAnswer
+from ldn_graph.sparql_protocol import (
+    HTML,
+    RDF_FORMATS,
+    BadRequest,
+    MediaFormat,
+    NotAcceptable,
+    ProtocolError,
+    ProtocolRequest,
+    negotiate,
+)
+from ldn_graph.web import endpoint
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("pages", __name__)
+
+_OFFERS = (HTML, *RDF_FORMATS)
+_SUFFIX_OF = {"html": ".html", "turtle": ".ttl", "ntriples": ".nt", "jsonld": ".jsonld", "rdfxml": ".rdf"}
+#: suffix -> format of the twin it names
+SUFFIXES: dict[str, MediaFormat] = {_SUFFIX_OF[f.key]: f for f in _OFFERS}
+_NTRIPLES = "application/n-triples"
+_RESULTS_JSON = "application/sparql-results+json"
+LICENCE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
+
+
+@dataclass(frozen=True)
+class ExampleQuery:
+    name: str  # the file name without .rq, e.g. 01-conditions-evidence
+    summary: str
+    text: str
+
+
+@lru_cache(maxsize=4)
+def example_queries(folder: Path) -> tuple[ExampleQuery, ...]:
+    """The competency queries of ``folder`` with their ``#+ summary:`` lines, in file-name order."""
+    return tuple(
+        ExampleQuery(path.stem, summary_of(text) or path.stem, text)
+        for path in sorted(folder.glob("*.rq"))
+        for text in [path.read_text(encoding="utf-8")]
+    )
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every template needs to link: the public URL and where things live under it."""
+
+    public_url: str
+    endpoint_url: str
+
+    def url(self, path: str, **params: str) -> str:
+        query = f"?{urlencode(params)}" if params else ""
+        return self.public_url + path + query
+
+    def href(self, target: describe.Link | str) -> str:
+        """Where a link to ``target`` goes: our IRIs to this server's page, others to the IRI itself."""
+        iri = target if isinstance(target, str) else target.iri
+        path = describe.server_path(iri)
+        return self.public_url + path if path is not None else iri
+
+    def evidence_url(self, condition: str | None = None, status: str | None = None) -> str:
+        params = {}
+        if condition:
+            params["condition"] = condition.removeprefix(ID)
+        if status:
+            params["status"] = status.removeprefix(ONTOLOGY)
+        return self.url("/evidence", **params)
+
+    def query_url(self, example: ExampleQuery) -> str:
+        # The query page reads the fragment, fills in the query and runs it: one click from the list.
+        return f"{self.url('/sparql')}#example={example.name}"
+
+
+def _site() -> Site:
+    config = endpoint().config
+    return Site(config.public_url, config.endpoint_url)
+
+
+@blueprint.app_context_processor
+def _template_globals() -> dict[str, object]:
+    examples = example_queries(queries_dir())
+    return {
+        "site": _site(),
+        "examples": examples,
+        "examples_data": [asdict(example) for example in examples],
+        "licence_url": LICENCE_URL,
+        "persistent_base": BASE,
+        "id_base": ID,
+        "source_article": str(SOURCE_ARTICLE),
+        "twins": list(SUFFIXES.items()),
+    }
+
+
+# --- asking the engine ----------------------------------------------------------------------------
+
+
+def _ask(query: str, accept: str) -> QueryAnswer:
+    return endpoint().engine.answer(ProtocolRequest(query=query), accept)
+
+
+def _triples(query: str) -> tuple[list, bool]:
+    answer = _ask(query, _NTRIPLES)
+    return list(parse(answer.body, format=RdfFormat.N_TRIPLES)), answer.truncated
+
+
+def _rows(query: str) -> list[dict[str, object]]:
+    answer = _ask(query, _RESULTS_JSON)
+    solutions = parse_query_results(answer.body, format=QueryResultsFormat.JSON)
+    names = [variable.value for variable in solutions.variables]
+    return [{name: solution[name] for name in names if solution[name] is not None} for solution in solutions]
+
+
+# --- negotiation ----------------------------------------------------------------------------------
+
+
+def _split_suffix(path: str) -> tuple[str, MediaFormat | None]:
+    for suffix, media_format in SUFFIXES.items():
+        if path.endswith(suffix):
+            return path[: -len(suffix)], media_format
+    return path, None
+
+
+def _chosen(suffixed: MediaFormat | None) -> MediaFormat:
+    # A suffix names the format outright; without one the Accept header decides, HTML first on a tie.
+    return suffixed or negotiate(request.headers.get("Accept"), _OFFERS)
+
+
+def _twins_header(site: Site, path: str) -> str:
+    return ", ".join(
+        f'<{site.url(path + suffix)}>; rel="alternate"; type="{media_format.media_type}"'
+        for suffix, media_format in SUFFIXES.items()
+    )
+
+
+def _finish(response: Response, site: Site, path: str, chosen: MediaFormat, suffixed: bool) -> Response:
+    response.vary.add("Accept")
+    response.headers["Link"] = _twins_header(site, path)
+    if not suffixed:
+        suffix = next(s for s, f in SUFFIXES.items() if f is chosen)
+        response.headers["Content-Location"] = site.url(path + suffix)
+    return response
+
+
+def _rdf_response(query: str, chosen: MediaFormat) -> Response:
+    answer = _ask(query, chosen.media_type)
+    response = Response(answer.body, mimetype=answer.media_type)
+    if answer.truncated:
+        response.headers["X-SPARQL-MaxRows"] = str(endpoint().config.max_rows)
+    return response
+
+
+# --- routes ---------------------------------------------------------------------------------------
+
+
+@blueprint.route("/")
+def landing() -> Response:
+    chosen = negotiate(request.headers.get("Accept"), _OFFERS)
+    facts = describe.dataset_facts(_rows(describe.dataset_query()))
+    site = _site()
+    if chosen is not HTML:
+        if facts.iri is None:
+            raise NotFound("this graph holds no dataset description")
+        response = redirect(site.href(facts.iri), code=303)
+        response.vary.add("Accept")
+        return response
+    evidence = describe.evidence_map(_rows(describe.evidence_map_query()))
+    response = Response(render_template("landing.html", facts=facts, evidence=evidence), mimetype="text/html")
+    response.vary.add("Accept")
+    if facts.iri is not None:
+        response.headers["Link"] = _twins_header(site, describe.server_path(facts.iri) or "/")
+    return response
+
+
+@blueprint.route("/ontology")
+@blueprint.route("/ontology.<ext>")
+@blueprint.route("/ontology/<path:rest>")
+@blueprint.route("/id/<path:rest>")
+def resource(rest: str = "", ext: str = "") -> Response:
+    """An IRI of the graph, in the format the suffix names or the client accepts."""
+    path, suffixed = _split_suffix(request.path)
+    try:
+        iri = describe.iri_for_path(path)
+    except describe.UnknownPath:
+        return _unknown(path)
+    chosen = _chosen(suffixed)
+    site = _site()
+    query = describe.description_query(iri)
+    if chosen is HTML:
+        triples, truncated = _triples(query)
+        page = describe.entity_page(iri, triples, truncated)
+        if page is None:
+            return _unknown(path)
+        response = Response(render_template("entity.html", page=page), mimetype="text/html")
+    else:
+        if not _rows(describe.exists_query(iri)):
+            return _unknown(path, chosen)
+        response = _rdf_response(query, chosen)
+    return _finish(response, site, path, chosen, suffixed is not None)
+
+
+@blueprint.route("/evidence")
+@blueprint.route("/evidence.<ext>")
+def evidence(ext: str = "") -> Response:
+    """The claims about one condition with one evidence status (either may be left out)."""
+    suffixed = SUFFIXES.get("." + ext) if ext else None
+    if ext and suffixed is None:
+        raise NotFound()
+    condition = _parameter("condition", lambda slug: describe.iri_for_path("/id/" + slug))
+    status = _parameter("status", lambda term: describe.iri_for_path("/ontology/" + term))
+    chosen = _chosen(suffixed)
+    site = _site()
+    query = describe.evidence_claims_query(condition, status)
+    if chosen is HTML:
+        triples, truncated = _triples(query)
+        graph = describe.Triples(triples)
+        found = [describe.parse_claim(graph, s) for s in describe.statements_in(graph)]
+        body = render_template(
+            "evidence.html",
+            claims=found,
+            condition=graph.link(condition) if condition else None,
+            status=graph.link(status) if status else None,
+            truncated=truncated,
+            query=query,
+        )
+        response = Response(body, mimetype="text/html")
+    else:
+        response = _rdf_response(query, chosen)
+    path = "/evidence"
+    response = _finish(response, site, path, chosen, suffixed is not None)
+    # The twins keep the filter: the same claims in each format.
+    if request.query_string:
+        query_string = "?" + request.query_string.decode("ascii", "replace")
+        response.headers["Link"] = ", ".join(
+            f'<{site.url(path + s)}{query_string}>; rel="alternate"; type="{f.media_type}"'
+            for s, f in SUFFIXES.items()
+        )
+        if "Content-Location" in response.headers:
+            response.headers["Content-Location"] += query_string
+    return response
+
+
+def _parameter(name: str, to_iri) -> str | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        return to_iri(value)
+    except describe.UnknownPath:
+        raise BadRequest(f"{name}={value!r} names nothing in the graph") from None
+
+
+@blueprint.route("/search")
+def search() -> Response:
+    text = request.args.get("q", "").strip()
+    if len(text) > 200:
+        raise BadRequest("search text is limited to 200 characters")
+    found = []
+    if text:
+        found = [
+            describe.Link(row["entity"].value, row["label"].value)
+            for row in _rows(describe.search_query(text))
+            if describe.is_local(row["entity"].value)
+        ]
+    response = Response(render_template("search.html", text=text, found=found), mimetype="text/html")
+    return response
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+def _wants_html() -> bool:
+    try:
+        return negotiate(request.headers.get("Accept"), _OFFERS) is HTML
+    except NotAcceptable:
+        return False
+
+
+def _unknown(path: str, chosen: MediaFormat | None = None) -> Response:
+    """404 for an IRI the graph does not hold: a page with a search and a way home, or a line of text."""
+    iri = None
+    with contextlib.suppress(describe.UnknownPath):
+        iri = describe.iri_for_path(_split_suffix(path)[0])
+    message = f"{iri or path} is not in this graph"
+    if (chosen or HTML) is HTML and _wants_html():
+        guess = path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
+        body = render_template("not_found.html", iri=iri, path=path, guess=guess)
+        response = Response(body, status=404, mimetype="text/html")
+    else:
+        response = Response(message + "\n", status=404, mimetype="text/plain")
+    response.vary.add("Accept")
+    return response
+
+
+@blueprint.app_errorhandler(NotFound)
+def _not_found(error: NotFound):
+    # Only paths no route claims, and this blueprint's own: other blueprints keep their own answers.
+    if request.blueprint not in (None, blueprint.name):
+        return error
+    return _unknown(request.path)
+
+
+@blueprint.errorhandler(ProtocolError)
+def _refused(error: ProtocolError) -> Response:
+    if error.status != 406 and _wants_html():
+        body = render_template("error.html", status=error.status, message=str(error))
+        response = Response(body, status=error.status, mimetype="text/html")
+    else:
+        response = Response(f"{error}\n", status=error.status, mimetype="text/plain")
+    response.vary.add("Accept")
+    return response
+
+
+@blueprint.errorhandler(EngineFailure)
+def _failed(error: EngineFailure) -> Response:
+    body = render_template("error.html", status=500, message=str(error))
+    return Response(body, status=500, mimetype="text/html")

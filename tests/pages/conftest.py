@@ -1,0 +1,51 @@
+"""Fixtures: the real server on the graph built from the curated sources, on loopback."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ldn_graph.store import built_release
+
+_ENDPOINT_CONFTEST = Path(__file__).resolve().parents[1] / "endpoint" / "conftest.py"
+
+
+def _endpoint_fixtures():
+    # The endpoint tests' server launcher, loaded by path: test folders are not packages.
+    spec = importlib.util.spec_from_file_location("endpoint_conftest", _ENDPOINT_CONFTEST)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+start_server = _endpoint_fixtures().start_server
+
+
+@pytest.fixture(scope="session")
+def release() -> Path:
+    """The graph built from ``graph_data/`` and ``ontology/`` (cached between runs by its sources' hash)."""
+    return built_release()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, release: Path) -> Iterator:
+    log = tmp_path_factory.mktemp("pages-server") / "server.log"
+    live = start_server("--release", str(release), "--workers", "2", log=log)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def launch(tmp_path_factory, release: Path):
+    """Start a server of one's own on the built graph with extra options; stop it with ``.stop()``."""
+
+    def launch(*options: str):
+        log = tmp_path_factory.mktemp("pages-server") / "server.log"
+        return start_server("--release", str(release), *options, log=log)
+
+    return launch

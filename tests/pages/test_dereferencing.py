@@ -1,0 +1,274 @@
+"""Every IRI of the graph dereferences on the real server: HTML for people, RDF for machines."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from page_links import Links
+from pyoxigraph import Literal, NamedNode, RdfFormat, parse
+
+from ldn_graph.prefixes import ID, ONTOLOGY, ONTOLOGY_IRI, STATEMENT
+from ldn_graph.store import load_store
+from ldn_graph.web import create_app
+from ldn_graph.web.config import ServeConfig
+
+RDF_TYPES = {
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".jsonld": "application/ld+json",
+    ".rdf": "application/rdf+xml",
+}
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+IRIS = [
+    ID + "long-covid",
+    ID + "naltrexone",
+    STATEMENT + "ldn-efficacy-long-covid",
+    ONTOLOGY + "Statement",
+    ONTOLOGY + "EfficacyNotShown",
+    ONTOLOGY_IRI,
+]
+
+
+def url(server, iri: str) -> str:
+    return server.url + "/" + iri.removeprefix("https://w3id.org/ldngraph/")
+
+
+def triples(response: requests.Response) -> set:
+    media_type = response.headers["Content-Type"].split(";")[0]
+    return set(parse(response.content, format=RdfFormat.from_media_type(media_type)))
+
+
+@pytest.mark.parametrize("iri", IRIS, ids=lambda iri: iri.rsplit("/", 1)[-1])
+@pytest.mark.parametrize("suffix", RDF_TYPES)
+def test_every_iri_in_every_rdf_format_by_accept(server, iri, suffix):
+    response = requests.get(url(server, iri), headers={"Accept": RDF_TYPES[suffix]}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].split(";")[0] == RDF_TYPES[suffix]
+    assert "Accept" in response.headers["Vary"]
+    assert response.headers["Content-Location"] == url(server, iri) + suffix
+    graph = triples(response)
+    # The answer speaks of the persistent IRI, never of the server's own URL.
+    assert any(t.subject == NamedNode(iri) for t in graph)
+    assert not any(server.url in str(term) for t in graph for term in t)
+
+
+@pytest.mark.parametrize("suffix", RDF_TYPES)
+def test_a_suffix_names_the_format_whatever_the_accept_header(server, suffix):
+    response = requests.get(url(server, ID + "naltrexone") + suffix, headers={"Accept": BROWSER}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].split(";")[0] == RDF_TYPES[suffix]
+    assert "Content-Location" not in response.headers
+
+
+def test_the_twins_carry_the_same_triples(server):
+    base = url(server, STATEMENT + "ldn-efficacy-long-covid")
+    graphs = [triples(requests.get(base + suffix, timeout=10)) for suffix in RDF_TYPES]
+    assert graphs[0] and all(graph == graphs[0] for graph in graphs[1:])
+
+
+def test_link_header_names_each_twin_and_each_twin_answers_in_its_type(server):
+    response = requests.get(url(server, ID + "fibromyalgia"), headers={"Accept": BROWSER}, timeout=10)
+    links = re.findall(r'<([^>]+)>; rel="alternate"; type="([^"]+)"', response.headers["Link"])
+    assert {media_type for _, media_type in links} == {"text/html", *RDF_TYPES.values()}
+    for target, media_type in links:
+        twin = requests.get(target, timeout=10)
+        assert twin.status_code == 200, target
+        assert twin.headers["Content-Type"].split(";")[0] == media_type
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (BROWSER, "text/html"),
+        ("*/*", "text/html"),
+        ("text/turtle;q=0.5, application/ld+json;q=0.9", "application/ld+json"),
+        ("text/html;q=0.1, application/n-triples", "application/n-triples"),
+        ("application/rdf+xml, text/html;q=0.2", "application/rdf+xml"),
+        ("text/*;q=0.3, text/turtle", "text/turtle"),
+    ],
+)
+def test_accept_with_q_values(server, accept, expected):
+    response = requests.get(url(server, ID + "low-dose-naltrexone"), headers={"Accept": accept}, timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].split(";")[0] == expected
+
+
+def test_406_when_no_format_fits(server):
+    response = requests.get(url(server, ID + "naltrexone"), headers={"Accept": "image/png"}, timeout=10)
+    assert response.status_code == 406
+    assert "text/turtle" in response.text and "text/html" in response.text
+    assert "Accept" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("path", ["/id/no-such-thing", "/ontology/NoSuchTerm", "/id/statement/nothing.ttl"])
+def test_unknown_iri_is_404(server, path):
+    page = requests.get(server.url + path, headers={"Accept": BROWSER}, timeout=10)
+    assert page.status_code == 404
+    assert page.headers["Content-Type"].startswith("text/html" if not path.endswith(".ttl") else "text/plain")
+    data = requests.get(server.url + path, headers={"Accept": "text/turtle"}, timeout=10)
+    assert data.status_code == 404 and data.headers["Content-Type"].startswith("text/plain")
+    assert "not in this graph" in data.text
+
+
+def test_404_page_helps_the_reader_on(server):
+    response = requests.get(server.url + "/id/long-covd", headers={"Accept": BROWSER}, timeout=10)
+    assert response.status_code == 404
+    assert "https://w3id.org/ldngraph/id/long-covd" in response.text
+    assert 'role="search"' in response.text and 'value="long covd"' in response.text
+    assert server.url + "/" in Links(response.text).hrefs()
+    assert requests.get(server.url + "/search", params={"q": "long cov"}, timeout=10).text.count("long COVID")
+
+
+def test_paths_that_cannot_be_iris_are_404_not_500(server):
+    for path in ["/id/", "/id/a%20b", "/id/..%2Fetc", "/ontology/a/b", "/id/x%3Cy"]:
+        response = requests.get(server.url + path, timeout=10)
+        assert response.status_code == 404, path
+
+
+def test_head_answers_like_get(server):
+    response = requests.head(url(server, ID + "naltrexone") + ".ttl", timeout=10)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/turtle")
+
+
+def test_description_holds_statements_evidence_sources_and_labels(server):
+    response = requests.get(url(server, ID + "long-covid"), headers={"Accept": "text/turtle"}, timeout=10)
+    graph = triples(response)
+    statement = NamedNode(STATEMENT + "ldn-efficacy-long-covid")
+    status = NamedNode(ONTOLOGY + "EfficacyNotShown")
+    source = NamedNode(ID + "okelly-2022")
+    rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+    facts = {(t.subject, t.predicate, t.object) for t in graph}
+    assert (statement, NamedNode(rdf + "object"), NamedNode(ID + "long-covid")) in facts
+    assert (statement, NamedNode(ONTOLOGY + "evidenceStatus"), status) in facts
+    assert (statement, NamedNode("http://purl.org/spar/cito/citesAsEvidence"), source) in facts
+    pref_label = NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
+    assert (status, pref_label, Literal("efficacy not shown", language="en")) in facts
+    labels = {t.subject for t in graph if t.predicate.value.endswith("#label")}
+    assert {source, NamedNode(ID + "low-dose-naltrexone")} <= labels
+    doi = NamedNode("https://doi.org/10.1016/j.bbih.2022.100485")
+    assert (source, NamedNode("http://www.w3.org/2004/02/skos/core#exactMatch"), doi) in facts
+
+
+def test_entity_page_shows_label_definition_types_identifiers_claims_and_picture(server):
+    html = requests.get(url(server, ID + "long-covid"), headers={"Accept": BROWSER}, timeout=10).text
+    links = Links(html)
+    assert "<h1" in html and "long COVID" in html
+    assert "https://meshb.nlm.nih.gov/record/ui?ui=D000094024" in links.hrefs()  # page_template
+    assert "http://purl.obolibrary.org/obo/MONDO_0100233" in links.hrefs()  # iri_template
+    assert server.url + "/ontology/Disease" in links.hrefs()  # a type, on this server
+    assert server.url + "/id/statement/ldn-efficacy-long-covid" in links.hrefs()
+    assert server.url + "/ontology/EfficacyNotShown" in links.hrefs()
+    assert server.url + "/id/okelly-2022" in links.hrefs()
+    assert "https://doi.org/10.1016/j.bbih.2022.100485" in links.hrefs()
+    assert links.svgs == 1 and 'class="neighbourhood"' in html
+    assert 'name="viewport"' in html and "CC BY-SA 4.0" in html
+    term = requests.get(url(server, ONTOLOGY + "EfficacyNotShown"), timeout=10).text
+    assert "Studied, but efficacy has not been shown." in term  # skos:definition
+
+
+def test_statement_page_shows_its_claim_with_date_status_and_sources(server):
+    html = requests.get(url(server, STATEMENT + "ldn-efficacy-multiple-sclerosis-2014"), timeout=10).text
+    assert "no supporting evidence" in html
+    assert '<time datetime="2014' in html
+    assert "biolink:supporting_text" not in html  # shown as the quoted sentence, not as a raw property
+    assert "<blockquote" in html
+
+
+def test_landing_page(server, release):
+    response = requests.get(server.url + "/", headers={"Accept": BROWSER}, timeout=10)
+    assert response.status_code == 200 and "Accept" in response.headers["Vary"]
+    html = response.text
+    links = Links(html)
+    from ldn_graph import __version__
+    from ldn_graph.resources import queries_dir
+
+    assert __version__ in html
+    assert "https://creativecommons.org/licenses/by-sa/4.0/" in links.hrefs()
+    assert "WikiProjectMed" in html and server.url + "/id/source-article" in links.hrefs()
+    assert server.url + "/downloads/" in links.hrefs()
+    for query in sorted(queries_dir().glob("*.rq")):
+        assert f"{server.url}/sparql#example={query.stem}" in links.hrefs()
+    assert 'id="evidence-map"' in html and "<table" in html
+
+
+def test_every_evidence_map_cell_leads_to_as_many_claims_with_their_sources(server):
+    html = requests.get(server.url + "/", timeout=10).text
+    cells = re.findall(r'<a href="([^"]*/evidence\?[^"]+)" aria-label="(\d+) claims? about', html)
+    assert len(cells) >= 15
+    for href, count in cells:
+        page = requests.get(href.replace("&amp;", "&"), timeout=10)
+        assert page.status_code == 200
+        assert page.text.count('<article class="claim"') == int(count), href
+
+
+def test_three_clicks_from_landing_to_a_source(server):
+    """Land, open the long COVID × efficacy-not-shown cell, open a source, reach the publication's DOI."""
+    landing = Links(requests.get(server.url + "/", timeout=10).text)
+    cell = next(h for h in landing.hrefs() if "condition=long-covid" in h and "status=EfficacyNotShown" in h)
+    claims = Links(requests.get(cell, timeout=10).text)  # click 1
+    source = claims.find("O'Kelly et al. 2022")
+    assert source == server.url + "/id/okelly-2022"
+    publication = requests.get(source, timeout=10)  # click 2
+    assert publication.status_code == 200
+    assert "https://doi.org/10.1016/j.bbih.2022.100485" in Links(publication.text).hrefs()  # click 3
+
+
+def test_landing_as_rdf_points_to_the_dataset_description(server):
+    response = requests.get(
+        server.url + "/", headers={"Accept": "text/turtle"}, allow_redirects=False, timeout=10
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == server.url + "/id/dataset"
+    described = requests.get(response.headers["Location"], headers={"Accept": "text/turtle"}, timeout=10)
+    assert NamedNode(ID + "dataset") in {t.subject for t in triples(described)}
+
+
+def test_evidence_list_has_machine_twins_and_refuses_bad_parameters(server):
+    query = "?condition=multiple-sclerosis&status=InsufficientEvidence"
+    html = requests.get(server.url + "/evidence" + query, timeout=10)
+    assert html.headers["Link"].count(query) == 5
+    data = requests.get(server.url + "/evidence.nt" + query, timeout=10)
+    statements = {t.subject for t in triples(data) if t.predicate.value.endswith("evidenceStatus")}
+    assert statements == {
+        NamedNode(STATEMENT + "ldn-efficacy-multiple-sclerosis"),
+        NamedNode(STATEMENT + "nhs-2020-trials-necessary"),
+    }
+    bad = requests.get(server.url + "/evidence", params={"condition": "x>y"}, timeout=10)
+    assert bad.status_code == 400 and "condition" in bad.text
+
+
+def test_search_finds_by_label_and_identifier_and_keeps_quotes_inside_the_string(server):
+    found = requests.get(server.url + "/search", params={"q": "MONDO:0005546"}, timeout=10).text
+    assert server.url + "/id/fibromyalgia" in Links(found).hrefs()
+    tricky = requests.get(server.url + "/search", params={"q": '" } ; DROP ALL #'}, timeout=10)
+    assert tricky.status_code == 200 and "Nothing in the graph" in tricky.text
+
+
+def test_page_links_use_the_base_url_and_rdf_keeps_persistent_iris(launch):
+    server = launch("--base-url", "https://ldn.example.org/")
+    try:
+        html = requests.get(server.url + "/id/long-covid", headers={"Accept": BROWSER}, timeout=10)
+        hrefs = Links(html.text).hrefs()
+        assert "https://ldn.example.org/id/statement/ldn-efficacy-long-covid" in hrefs
+        assert not any(href.startswith(server.url) for href in hrefs)
+        assert "<https://ldn.example.org/id/long-covid.ttl>" in html.headers["Link"]
+        data = requests.get(server.url + "/id/long-covid.nt", timeout=10).text
+        assert "<https://w3id.org/ldngraph/id/long-covid>" in data and "ldn.example.org" not in data
+    finally:
+        server.stop()
+
+
+def test_page_queries_are_bounded_by_the_engine_time_limit(release):
+    """Pages ask the engine the endpoint uses, so its time limit holds for them too: 503, not a hang.
+
+    A limit of zero seconds stops every query at the engine's first look at the clock; the server's
+    readiness probe would be stopped too, so this runs the application in-process.
+    """
+    config = ServeConfig(timeout=0.0, release_file=release)
+    app = create_app(config, store=load_store(release), isolate_queries=False)
+    for path in ("/id/naltrexone", "/", "/evidence?condition=long-covid"):
+        response = app.test_client().get(path, headers={"Accept": BROWSER})
+        assert response.status_code == 503, path
+        assert b"time limit" in response.data
