@@ -196,6 +196,12 @@ def _serve_option(name: str, *dest: str, **kwargs):
 @_serve_option("max-rows", default=10000, type=int, show_default=True, help="Most result rows returned.")
 @_serve_option("workers", default=2, type=int, show_default=True, help="Engine worker processes.")
 @_serve_option(
+    "service-allow",
+    "service_allow",
+    multiple=True,
+    help="A SERVICE endpoint (absolute IRI) queries may call (repeatable); none by default: federation off.",
+)
+@_serve_option(
     "data",
     multiple=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -215,7 +221,9 @@ def _serve_option(name: str, *dest: str, **kwargs):
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="A directory of releases (ldn-graph release --out): serve the newest that verifies, and its downloads.",
 )
-def serve(host, port, base_url, timeout, max_rows, workers, data, release_file, releases_dir) -> None:
+def serve(
+    host, port, base_url, timeout, max_rows, workers, service_allow, data, release_file, releases_dir
+) -> None:
     """Serve the graph: SPARQL endpoint, entity pages and downloads."""
     from ldn_graph.web.server import ServeConfig, run_server
 
@@ -230,6 +238,7 @@ def serve(host, port, base_url, timeout, max_rows, workers, data, release_file, 
             timeout=timeout,
             max_rows=max_rows,
             workers=workers,
+            service_allow=tuple(service_allow),
             data=tuple(data),
             release_file=release_file,
             releases=releases_dir,

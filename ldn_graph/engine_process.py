@@ -1,20 +1,32 @@
-"""Running the query engine in a child process that can be killed at the time limit.
+"""A supervised pool of engine processes that can be killed at the time limit.
 
 pyoxigraph cannot interrupt a query, and a query that sorts or aggregates spends its whole time inside
-one engine call, so the only way to stop it is to end the process running it. The child is forked from
-the web worker, so it shares the loaded store copy-on-write and starts in milliseconds; it answers one
-request at a time over a pipe. When the limit passes, the worker kills the child, answers 503, and forks
-a fresh one for the next request. A crash in the engine (Oxigraph aborts on some inputs) ends only the
-child, never the web worker.
+one engine call, so the only way to stop it is to end the process running it. Each web worker forks its
+own engine processes, which share the loaded store copy-on-write and start in milliseconds; each
+answers one request at a time over a pipe, and a worker thread borrows an idle one per query.
+
+- A query still running past the limit (plus a grace) has its process killed; the client gets 503 and
+  the pool forks a fresh process on demand.
+- A query still running after ``slow_after`` seconds has its process lowered to the lowest CPU
+  priority, so that runaway queries cannot take the CPU from other clients' quick ones; since its
+  priority cannot be raised again without privileges, that process is retired after its query.
+- A crash (Oxigraph aborts on some inputs; the kernel may kill a process) ends one engine process,
+  never the web worker: the client gets 503 and the process is replaced.
+- With no SERVICE endpoint allowed, each engine process moves into a network namespace of its own
+  with no interfaces where the system allows it: a query that slipped past the guard still reaches
+  nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
 import signal
 import threading
 import traceback
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
 
 from ldn_graph.errors import LdnGraphError
@@ -23,22 +35,42 @@ from ldn_graph.sparql_protocol import ProtocolError, ProtocolRequest, QueryTimeo
 
 log = logging.getLogger(__name__)
 
-GRACE = 0.5  # seconds past the engine's own limit before the child is killed
+# Seconds past the engine's own limit before the process is killed: the client must have its 503 within
+# the limit plus 0.5 s, and killing, reaping and answering take some of that.
+GRACE = 0.25
+SLOW_AFTER = 0.2  # seconds after which a query's process yields the CPU to quicker ones
+_CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 
 
 class EngineFailure(LdnGraphError):
-    """The engine process died or failed on a request: a server fault, answered 500."""
+    """The engine failed on a request with an unexpected error: a server fault, answered 500."""
+
+
+class EngineCrashed(ProtocolError):
+    """The engine process ended while answering (it is replaced): answered 503."""
+
+    status = 503
+
+
+def isolate_network() -> bool:
+    """Move this (single-threaded) process into an empty network namespace; False where not permitted."""
+    try:
+        unshare = ctypes.CDLL(None, use_errno=True).unshare
+    except (OSError, AttributeError):
+        return False
+    # Root may make a network namespace directly; others need a user namespace of their own first.
+    return unshare(_CLONE_NEWNET) == 0 or unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0
 
 
 def _serve(engine: QueryEngine, connection: Connection) -> None:
-    """The child's loop: answer requests until the worker closes its end of the pipe."""
+    """An engine process's loop: answer requests until the worker closes its end of the pipe."""
     while True:
         try:
             request, accept = connection.recv()
         except (EOFError, OSError):
             return
         try:
-            reply = ("answer", engine.answer(request, accept))
+            reply = ("answer", engine.evaluate(request, accept))
         except ProtocolError as error:
             reply = ("refused", error)
         except Exception:  # a bug: reported to the worker, which logs it and answers 500
@@ -46,75 +78,149 @@ def _serve(engine: QueryEngine, connection: Connection) -> None:
         connection.send(reply)
 
 
-class EngineProcess:
-    """A QueryEngine answering from a killable child process; same ``answer`` as the engine itself."""
+@dataclass
+class _Process:
+    pid: int
+    connection: Connection
 
-    def __init__(self, engine: QueryEngine, grace: float = GRACE):
+    def alive(self) -> bool:
+        """False for a process that ended while idle (killed from outside), which is then reaped."""
+        try:
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        self.connection.close()
+
+
+class EnginePool:
+    """Answers like a QueryEngine, from a pool of killable engine processes of the calling worker.
+
+    The pool grows to as many processes as the worker has requests in flight (one per thread) and keeps
+    them for later requests. ``sandbox`` asks for the network namespace when no SERVICE is allowed.
+    """
+
+    def __init__(
+        self, engine: QueryEngine, grace: float = GRACE, slow_after: float = SLOW_AFTER, sandbox: bool = True
+    ):
         self.engine = engine
         self.grace = grace
-        self._pid: int | None = None
-        self._connection: Connection | None = None
-        self._owner: int | None = None  # the process that forked the child (a web worker)
-        self._lock = threading.Lock()  # one request at a time per child, even under threaded workers
+        self.slow_after = slow_after
+        self.sandbox = sandbox and not engine.allowed_services
+        self._owner: int | None = None  # the process whose engine processes these are
+        self._idle: list[_Process] = []
+        self._lock = threading.Lock()
+        self.started = 0  # engine processes forked by this worker, for tests and metrics
 
-    def _start(self) -> Connection:
+    def _mine(self) -> None:
+        # Engine processes forked by another process (the server's master, before it forked the workers)
+        # cannot be shared: each worker forks its own. Called with the lock held.
+        if self._owner != os.getpid():
+            self._owner, self._idle, self.started = os.getpid(), [], 0
+
+    def _fork(self) -> _Process:
         ours, theirs = Pipe()
         pid = os.fork()
-        if pid == 0:  # the child
-            ours.close()
-            # The worker's signal handlers (gunicorn's graceful shutdown) mean nothing here.
-            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
-                signal.signal(signum, signal.SIG_DFL)
+        if pid == 0:  # the engine process
             code = 0
             try:
+                ours.close()
+                # The worker's signal handlers (gunicorn's graceful shutdown) mean nothing here.
+                for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
+                    signal.signal(signum, signal.SIG_DFL)
+                if self.sandbox and not isolate_network():
+                    os.write(2, b"engine process: no network namespace here; relying on the query guard\n")
                 _serve(self.engine, theirs)
             except BaseException:
                 code = 1
             finally:
                 os._exit(code)
         theirs.close()
-        self._pid, self._connection, self._owner = pid, ours, os.getpid()
+        self.started += 1
         log.debug("engine process %d started", pid)
-        return ours
+        return _Process(pid, ours)
 
-    def _stop(self) -> None:
-        if self._pid is not None and self._owner == os.getpid():
-            try:
-                os.kill(self._pid, signal.SIGKILL)
-                os.waitpid(self._pid, 0)
-            except (ProcessLookupError, ChildProcessError):
-                pass
-        if self._connection is not None:
-            self._connection.close()
-        self._pid = self._connection = self._owner = None
+    def warm(self, count: int) -> None:
+        """Fork ``count`` engine processes now (in a worker, before its threads start)."""
+        with self._lock:
+            self._mine()
+            while len(self._idle) < count:
+                self._idle.append(self._fork())
+
+    def _borrow(self) -> _Process:
+        with self._lock:
+            self._mine()
+            while self._idle:
+                process = self._idle.pop()
+                if process.alive():
+                    return process
+                log.warning("engine process %d had ended while idle; replacing it", process.pid)
+                process.connection.close()
+            return self._fork()
+
+    def _give_back(self, process: _Process) -> None:
+        with self._lock:
+            if self._owner == os.getpid():
+                self._idle.append(process)
+                return
+        process.kill()
 
     def answer(self, request: ProtocolRequest, accept: str | None) -> QueryAnswer:
-        with self._lock:
-            # A child forked by another process (the server's master, before it forked the workers)
-            # cannot be shared: each worker forks its own.
-            connection = self._connection if self._owner == os.getpid() else None
-            if connection is None:
-                self._pid = self._connection = None
-                connection = self._start()
-            try:
-                connection.send((request, accept))
-                ready = connection.poll(self.engine.timeout + self.grace)
-                outcome, payload = connection.recv() if ready else ("late", None)
-            except (EOFError, OSError) as error:
-                self._stop()
-                log.error("engine process died on a query: %s\n%s", error, request.query)
-                raise EngineFailure("the query engine stopped unexpectedly") from None
-            if outcome == "late":
-                self._stop()
-                log.warning("query killed at the time limit of %g s: %s", self.engine.timeout, request.query)
-                raise QueryTimeout(f"the query ran past the time limit of {self.engine.timeout:g} s")
-            if outcome == "refused":
-                raise payload
-            if outcome == "failed":
-                log.error("query engine failed:\n%s", payload)
-                raise EngineFailure("the query engine failed on this query")
-            return payload
+        """Check the query here, then have an engine process evaluate it within the time limit."""
+        self.engine.check(request)
+        limit = self.engine.timeout + self.grace
+        process = self._borrow()
+        lowered = False
+        try:
+            process.connection.send((request, accept))
+            ready = process.connection.poll(min(self.slow_after, limit))
+            if not ready and self.slow_after < limit:
+                lowered = _lower_priority(process.pid)
+                ready = process.connection.poll(limit - self.slow_after)
+            outcome, payload = process.connection.recv() if ready else ("late", None)
+        except (EOFError, OSError) as error:
+            process.kill()
+            log.error(
+                "engine process %d ended on a query (%s); replacing it:\n%s",
+                process.pid,
+                error,
+                request.query,
+            )
+            raise EngineCrashed(
+                "the query engine stopped while answering this query; it has been restarted"
+            ) from None
+        if outcome == "late":
+            process.kill()
+            log.warning("query stopped at the time limit of %g s:\n%s", self.engine.timeout, request.query)
+            raise QueryTimeout(
+                f"the query ran past the time limit of {self.engine.timeout:g} s and was stopped"
+            )
+        if lowered:
+            process.kill()  # its priority stays low: a fresh process serves the next query
+        else:
+            self._give_back(process)
+        if outcome == "refused":
+            raise payload
+        if outcome == "failed":
+            log.error("query engine failed:\n%s", payload)
+            raise EngineFailure("the query engine failed on this query")
+        return payload
 
     def close(self) -> None:
         with self._lock:
-            self._stop()
+            idle = self._idle if self._owner == os.getpid() else []
+            self._idle = []
+        for process in idle:
+            process.kill()
+
+
+def _lower_priority(pid: int) -> bool:
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, 19)
+    except OSError:
+        return False
+    return True

@@ -1,10 +1,11 @@
 """Answering one protocol request from a pyoxigraph store, within the endpoint's limits.
 
-The engine checks the query (size, depth, SERVICE), evaluates it over the dataset the request names,
-negotiates the response format once it knows the query form, cuts results at the row limit and stops
-at the time limit while it reads rows. A query that spends its whole time inside one engine call (a
-big ORDER BY or aggregate) cannot be interrupted from Python: :mod:`ldn_graph.web.engine_process`
-runs the engine in a process that is killed at the limit.
+The engine checks the query with its guard (size, depth, branches, SERVICE, FROM), evaluates it over the
+dataset the request names, negotiates the response format once it knows the query form, cuts results at
+the row limit and stops at the time limit while it reads rows. A query that spends its whole time inside
+one engine call (a big ORDER BY or aggregate) cannot be interrupted from Python:
+:mod:`ldn_graph.engine_process` runs the engine in processes that are killed at the limit, checking
+each query in the web worker so that a refused one never reaches an engine process.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Store
 
@@ -46,17 +48,32 @@ class QueryEngine:
     max_rows: int = 10_000
     timeout: float = 10.0
     base_iri: str | None = None
-    guard: QueryGuard = field(default_factory=QueryGuard)
+    allowed_services: frozenset[str] = field(default_factory=frozenset)  # SERVICE endpoints allowed
+
+    @cached_property
+    def guard(self) -> QueryGuard:
+        # The store is read-only while served, so the graphs FROM may name are known once.
+        held = frozenset(graph.value for graph in self.store.named_graphs() if isinstance(graph, NamedNode))
+        return QueryGuard(allowed_services=self.allowed_services, held_graphs=held, base_iri=self.base_iri)
+
+    def check(self, request: ProtocolRequest) -> None:
+        """Refuse (BadRequest) a query no engine should see; cheap enough to run on every request."""
+        assert request.query is not None
+        self.guard.check(request.query)
 
     def answer(self, request: ProtocolRequest, accept: str | None) -> QueryAnswer:
-        """Evaluate ``request.query`` and serialise the result in the format ``accept`` prefers.
+        """Check ``request.query``, evaluate it and serialise the result in the format ``accept`` prefers.
 
         Raises BadRequest for a query that does not parse or is refused, NotAcceptable when no format
         fits, and QueryTimeout at the time limit.
         """
+        self.check(request)
+        return self.evaluate(request, accept)
+
+    def evaluate(self, request: ProtocolRequest, accept: str | None) -> QueryAnswer:
+        """``answer`` for a request that already passed :meth:`check`."""
         assert request.query is not None
         deadline = time.monotonic() + self.timeout
-        self.guard.check(request.query)
         dataset = {}
         if request.has_dataset:
             # The protocol's dataset replaces the query's FROM / FROM NAMED; a graph the store does not

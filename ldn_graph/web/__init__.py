@@ -12,7 +12,7 @@ from functools import cached_property
 from flask import Flask, Response, current_app, request
 from pyoxigraph import Store
 
-from ldn_graph.engine_process import EngineProcess
+from ldn_graph.engine_process import EnginePool
 from ldn_graph.service_description import describe_service
 from ldn_graph.sparql_engine import QueryEngine
 from ldn_graph.store import built_release, load_store
@@ -29,7 +29,7 @@ class Endpoint:
 
     config: ServeConfig
     store: Store
-    engine: QueryEngine | EngineProcess = field(repr=False)
+    engine: QueryEngine | EnginePool = field(repr=False)
 
     @cached_property
     def service_description(self) -> list:
@@ -46,19 +46,23 @@ def create_app(
 ) -> Flask:
     """A Flask application serving ``config``'s dataset (or ``store``, when given).
 
-    With ``isolate_queries`` (the server's setting) queries run in a child process that is killed at the
-    time limit; without it they run in the request's own process, which suits tests.
+    With ``isolate_queries`` (the server's setting) queries run in a pool of engine processes that are
+    killed at the time limit; without it they run in the request's own process, which suits tests.
     """
     config = config or ServeConfig()
     if store is None:
         store = load_store(config.release_file or built_release(), config.data)
     engine = QueryEngine(
-        store, max_rows=config.max_rows, timeout=config.timeout, base_iri=config.endpoint_url
+        store,
+        max_rows=config.max_rows,
+        timeout=config.timeout,
+        base_iri=config.endpoint_url,
+        allowed_services=frozenset(config.service_allow),
     )
     app = Flask(__name__)
     # Room for the longest query the guard lets through, percent-encoded in a form; larger bodies get 413.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions["ldngraph"] = Endpoint(config, store, EngineProcess(engine) if isolate_queries else engine)
+    app.extensions["ldngraph"] = Endpoint(config, store, EnginePool(engine) if isolate_queries else engine)
 
     from ldn_graph.web.pages import blueprint as pages_blueprint
     from ldn_graph.web.sparql import blueprint as sparql_blueprint

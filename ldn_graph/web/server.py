@@ -11,9 +11,12 @@ import logging
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.http.errors import LimitRequestLine
+from gunicorn.workers.gthread import ThreadWorker
 
 from ldn_graph.web import create_app
 from ldn_graph.web.config import ServeConfig
+from ldn_graph.web.sparql import MAX_URL_BYTES, POST_HINT
 
 __all__ = ["ServeConfig", "gunicorn_options", "run_server"]
 
@@ -28,16 +31,39 @@ def gunicorn_options(config: ServeConfig) -> dict[str, object]:
     return {
         "bind": f"{host}:{config.port}",
         "workers": max(1, config.workers),
-        "worker_class": "sync",
+        # Threads keep connections alive and overlap requests; each has an engine process of its own.
+        "worker_class": _Worker,
+        "threads": max(1, config.threads),
         "preload_app": True,
         "timeout": int(config.timeout) + _WORKER_TIMEOUT_MARGIN,
         "graceful_timeout": 5,
         # Queries come in URLs too: allow the longest request line gunicorn can take (its default is 4094).
-        "limit_request_line": 8190,
+        "limit_request_line": MAX_URL_BYTES,
         "proc_name": "ldn-graph",
         "errorlog": "-",
         "loglevel": "info",
     }
+
+
+class _UrlTooLong(LimitRequestLine):
+    def __str__(self) -> str:
+        return f"the request URL is longer than {self.max_size:,} bytes; {POST_HINT}"
+
+
+class _Worker(ThreadWorker):
+    """gunicorn's threaded worker, with its engine processes forked up front and a 414 that says to POST."""
+
+    def init_process(self) -> None:
+        # Fork the engine processes now, while this worker still has a single thread.
+        engine = self.app.wsgi().extensions["ldngraph"].engine
+        if hasattr(engine, "warm"):
+            engine.warm(self.cfg.threads)
+        super().init_process()
+
+    def handle_error(self, req, client, addr, exc) -> None:
+        if isinstance(exc, LimitRequestLine) and not isinstance(exc, _UrlTooLong):
+            exc = _UrlTooLong(exc.size, exc.max_size)
+        super().handle_error(req, client, addr, exc)
 
 
 class _Server(BaseApplication):
