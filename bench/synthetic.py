@@ -79,7 +79,7 @@ class Unit:
         return sum(len(pairs) for pairs in self.blocks.values())
 
     def turtle(self) -> str:
-        return "".join(block(s, pairs) for s, pairs in self.blocks.items())
+        return "".join(block(s, pairs) for s, pairs in self.blocks.items() if pairs)
 
 
 def expand(curie: str) -> str:

@@ -23,6 +23,9 @@ from ldn_graph.prefixes import BASE, ONTOLOGY, ONTOLOGY_IRI, bind_prefixes
 
 @dataclass
 class BuildResult:
+    """The release graph and its sources. The graph is assembled in the sources' own graph (one copy of
+    the graph in memory, not two), so ``sources.graph`` is ``graph``."""
+
     graph: Graph
     sources: LoadedSources
     version: str
@@ -84,11 +87,14 @@ def materialise_types(graph: Graph) -> int:
     return added
 
 
-def assemble(source_graph: Graph, version: str, issued: dt.date) -> Graph:
-    """The release graph made from the parsed sources: stamped, materialised and described."""
-    graph = bind_prefixes(Graph())
-    for triple in source_graph:
-        graph.add(triple)
+def assemble(source_graph: Graph, version: str, issued: dt.date, in_place: bool = False) -> Graph:
+    """The release graph made from the parsed sources: stamped, materialised and described; in
+    ``source_graph`` itself when ``in_place`` (large graphs: no second copy), else in a new graph."""
+    if in_place:
+        graph = bind_prefixes(source_graph)
+    else:
+        graph = bind_prefixes(Graph())
+        graph.addN((s, p, o, graph) for s, p, o in source_graph)
     stamp_version(graph, version)
     materialise_types(graph)
     describe_dataset(graph, version=version, issued=issued)
@@ -98,7 +104,8 @@ def assemble(source_graph: Graph, version: str, issued: dt.date) -> Graph:
 def build_graph(root: Path | None = None) -> BuildResult:
     sources = load_sources(root)
     issued = release_date()
-    return BuildResult(assemble(sources.graph, __version__, issued), sources, __version__, issued)
+    graph = assemble(sources.graph, __version__, issued, in_place=True)
+    return BuildResult(graph, sources, __version__, issued)
 
 
 def serialise(graph: Graph, fmt: str) -> bytes:
