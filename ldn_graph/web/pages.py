@@ -49,6 +49,13 @@ _SUFFIX_OF = {"html": ".html", "turtle": ".ttl", "ntriples": ".nt", "jsonld": ".
 SUFFIXES: dict[str, MediaFormat] = {_SUFFIX_OF[f.key]: f for f in _OFFERS}
 _NTRIPLES = "application/n-triples"
 _RESULTS_JSON = "application/sparql-results+json"
+FORMAT_NAMES = {
+    "html": "HTML",
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "jsonld": "JSON-LD",
+    "rdfxml": "RDF/XML",
+}
 LICENCE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
 
 
@@ -116,6 +123,7 @@ def _template_globals() -> dict[str, object]:
         "id_base": ID,
         "source_article": str(SOURCE_ARTICLE),
         "twins": list(SUFFIXES.items()),
+        "format_names": FORMAT_NAMES,
     }
 
 

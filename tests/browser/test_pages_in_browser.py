@@ -25,6 +25,7 @@ def no_console_errors(browser) -> None:
 def shoot(browser, artifacts, name: str) -> None:
     # The whole page in one picture: grow the window to the document's height first.
     width = browser.execute_script("return window.innerWidth")
+    browser.set_window_size(width, 600)  # so a short page is not padded to the last page's height
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(width, min(height + 120, 6000))
     browser.save_screenshot(str(artifacts / f"{name}.png"))
