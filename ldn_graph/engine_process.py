@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import faulthandler
 import logging
 import os
 import signal
@@ -129,6 +130,8 @@ class EnginePool:
             code = 0
             try:
                 ours.close()
+                # A crash here is the worker's to report (it logs the query); no traceback dump from us.
+                faulthandler.disable()
                 # The worker's signal handlers (gunicorn's graceful shutdown) mean nothing here.
                 for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
                     signal.signal(signum, signal.SIG_DFL)

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 _ENDPOINT = Path(__file__).resolve().parents[1] / "endpoint"
-TIMEOUT = 1.0  # the server's --timeout in these tests
-MAX_ROWS = 5
+TIMEOUT, MAX_ROWS = 1.0, 5  # the guarded server's limits (test_limits.py states them too)
 
 
 def _endpoint_fixtures():
@@ -81,6 +80,12 @@ def listener() -> Iterator[Listener]:
     server = Listener()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def release_files() -> tuple[Path, Path]:
+    """The fixture release and the W3C protocol graphs (named graphs) every server here serves."""
+    return RELEASE, PROTOCOL_GRAPHS
 
 
 @pytest.fixture(scope="session")
