@@ -41,7 +41,6 @@ from ldn_graph.errors import LdnGraphError
 from ldn_graph.jsonld import to_jsonld
 from ldn_graph.load import SHAPES_FILE, parse_file
 from ldn_graph.prefixes import PREFIXES, bind_prefixes, shorten
-from ldn_graph.validate import check_graph, load_shapes, read_article
 
 log = logging.getLogger(__name__)
 
@@ -424,6 +423,8 @@ def _shapes(root: Path | None) -> tuple[bytes, int]:
     in a different order on every run if re-serialised), then the shapes generated from the scheme table,
     which have none. Returns the Turtle and its number of triples."""
 
+    from ldn_graph.validate import load_shapes
+
     source = resources.ontology_dir(root) / SHAPES_FILE
     curated = parse_file(source, allow_blank_nodes=True)
     merged = load_shapes(root)
@@ -546,6 +547,9 @@ def make_release(out: Path, root: Path | None = None, progress: Progress | None 
     Returns the release directory. Raises InvalidGraph when the graph does not validate, and
     ReleaseError when the version is not ``MAJOR.MINOR.PATCH``, has no changelog entry, is too small a
     bump for the changes, or names an existing release with other content."""
+
+    # pySHACL takes a while to import; only writing a release needs it, not a server reading one.
+    from ldn_graph.validate import check_graph, load_shapes, read_article
 
     say = progress or log.info
     out = Path(out)

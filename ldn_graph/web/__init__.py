@@ -13,9 +13,16 @@ from flask import Flask, Response, current_app, request
 from pyoxigraph import Store
 
 from ldn_graph.engine_process import EnginePool
+from ldn_graph.release import Release, find_releases
 from ldn_graph.service_description import describe_service
 from ldn_graph.sparql_engine import QueryEngine
-from ldn_graph.store import built_release, load_store
+from ldn_graph.store import (
+    built_release,
+    default_graph_triples,
+    graph_version,
+    load_newest_release,
+    load_store,
+)
 from ldn_graph.web.config import ServeConfig
 
 MAX_BODY_BYTES = 1 << 20
@@ -30,10 +37,17 @@ class Endpoint:
     config: ServeConfig
     store: Store
     engine: QueryEngine | EnginePool = field(repr=False)
+    release: Release | None = None  # the release served, when serving a releases directory
+    releases: tuple[Release, ...] = ()  # every release that verified, offered for download
 
     @cached_property
     def service_description(self) -> list:
         return describe_service(self.store, self.config.endpoint_url, self.config.void_url)
+
+    @cached_property
+    def graph_summary(self) -> tuple[str | None, int]:
+        """(the version the served graph states, its triples), for /health."""
+        return graph_version(self.store), default_graph_triples(self.store)
 
 
 def endpoint() -> Endpoint:
@@ -50,6 +64,12 @@ def create_app(
     killed at the time limit; without it they run in the request's own process, which suits tests.
     """
     config = config or ServeConfig()
+    release, releases = None, []
+    if config.releases is not None and store is None:
+        store, release, releases = load_newest_release(config.releases, config.data)
+    elif config.releases is not None:  # a store made by the caller from the newest release
+        releases = find_releases(config.releases)[0]
+        release = releases[0] if releases else None
     if store is None:
         store = load_store(config.release_file or built_release(), config.data)
     engine = QueryEngine(
@@ -62,12 +82,18 @@ def create_app(
     app = Flask(__name__)
     # Room for the longest query the guard lets through, percent-encoded in a form; larger bodies get 413.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions["ldngraph"] = Endpoint(config, store, EnginePool(engine) if isolate_queries else engine)
+    app.extensions["ldngraph"] = Endpoint(
+        config, store, EnginePool(engine) if isolate_queries else engine, release, tuple(releases)
+    )
 
+    from ldn_graph.web.downloads import blueprint as downloads_blueprint
     from ldn_graph.web.pages import blueprint as pages_blueprint
     from ldn_graph.web.sparql import blueprint as sparql_blueprint
+    from ldn_graph.web.wellknown import blueprint as wellknown_blueprint
 
     app.register_blueprint(sparql_blueprint)
+    app.register_blueprint(downloads_blueprint)
+    app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(pages_blueprint)  # the landing page at / and every IRI's page
     app.after_request(_cors)
     return app
@@ -76,7 +102,10 @@ def create_app(
 def _cors(response: Response) -> Response:
     # Open to scripts from any origin, never with credentials: the data is public and read-only.
     response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "X-SPARQL-MaxRows"
+    # Scripts reading downloads in parts need the headers of ranges and validators too.
+    response.headers["Access-Control-Expose-Headers"] = (
+        "X-SPARQL-MaxRows, ETag, Content-Range, Accept-Ranges, Content-Location"
+    )
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = _CORS_METHODS
         response.headers["Access-Control-Allow-Headers"] = request.headers.get(

@@ -1,8 +1,11 @@
-"""Fixtures: one release written once per session, and a copy of the sources that tests may change."""
+"""Fixtures: one release written once per session, a copy of the sources that tests may change, and
+the endpoint tests' real server on loopback."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,31 @@ import pytest
 from ldn_graph.release import Release, make_release, verify_release
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _endpoint_helpers():
+    # The endpoint tests' start_server (the real server as a subprocess), shared rather than copied.
+    spec = importlib.util.spec_from_file_location(
+        "endpoint_helpers", ROOT / "tests" / "endpoint" / "conftest.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+_helpers = _endpoint_helpers()
+
+
+@pytest.fixture(scope="session")
+def launch():
+    """``launch(*options, log=PATH)``: the real server on a free loopback port (stop it with ``.stop()``)."""
+    return _helpers.start_server
+
+
+@pytest.fixture(scope="session")
+def loopback_port():
+    return _helpers.free_port
 
 
 @pytest.fixture(scope="session")

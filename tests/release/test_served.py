@@ -1,0 +1,318 @@
+"""A releases directory served by the real server on loopback: downloads with HTTP validators and
+ranges, /.well-known/void against the endpoint's own counts, /health, refusal of a release cut short
+while the previous one keeps serving, and the same answers from a second engine loaded with the dump."""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import hashlib
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from ldn_graph.describe import DATASET
+from ldn_graph.prefixes import VOID
+from ldn_graph.release import make_release, verify_release
+from ldn_graph.web import create_app
+from ldn_graph.web.config import ServeConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+QUERY = ROOT / "queries" / "02-receptors-antagonised.rq"
+JSON_RESULTS = "application/sparql-results+json"
+
+
+@pytest.fixture(scope="module")
+def served(releases_dir, tmp_path_factory, launch):
+    server = launch("--releases", str(releases_dir), log=tmp_path_factory.mktemp("served") / "server.log")
+    yield server
+    server.stop()
+
+
+def count(server, pattern: str) -> int:
+    query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"
+    answer = requests.get(
+        server.endpoint, params={"query": query}, headers={"Accept": JSON_RESULTS}, timeout=10
+    )
+    answer.raise_for_status()
+    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def served_void(server, accept: str = "text/turtle") -> Graph:
+    response = requests.get(server.url + "/.well-known/void", headers={"Accept": accept}, timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.headers["Vary"] == "Accept"
+    formats = {"text/turtle": "turtle", "application/n-triples": "nt", "application/rdf+xml": "xml"}
+    return Graph().parse(data=response.content, format=formats[accept])
+
+
+def test_void_counts_match_the_endpoints_own_count(served):
+    void = served_void(served)
+    number = lambda predicate, node=DATASET: int(void.value(node, predicate))  # noqa: E731
+    assert number(VOID.triples) == count(served, "?s ?p ?o")
+    assert number(VOID.distinctSubjects) == count(served, "SELECT DISTINCT ?s { ?s ?p ?o }")
+    assert number(VOID.properties) == count(served, "SELECT DISTINCT ?p { ?s ?p ?o }")
+    assert number(VOID.classes) == count(served, "SELECT DISTINCT ?c { ?s a ?c }")
+    entities = 'SELECT DISTINCT ?s { ?s ?p ?o FILTER STRSTARTS(STR(?s), "https://w3id.org/ldngraph/id/") }'
+    assert number(VOID.entities) == count(served, entities)
+    partitions = list(void.objects(DATASET, VOID.classPartition))
+    assert len(partitions) == number(VOID.classes)
+    for partition in partitions:
+        cls = void.value(partition, VOID["class"])
+        assert number(VOID.entities, partition) == count(served, f"?s a <{cls}>"), cls
+
+
+def test_void_is_the_releases_void_in_every_format(served, released):
+    shipped = Graph().parse(released.path / "void.ttl", format="turtle")
+    for accept in ("text/turtle", "application/n-triples", "application/rdf+xml"):
+        assert isomorphic(served_void(served, accept), shipped), accept
+    jsonld = requests.get(
+        served.url + "/.well-known/void", headers={"Accept": "application/ld+json"}, timeout=10
+    )
+    assert jsonld.json()["@context"]["schema"] == "https://schema.org/"
+    refused = requests.get(served.url + "/.well-known/void", headers={"Accept": "image/png"}, timeout=10)
+    assert refused.status_code == 406 and "text/turtle" in refused.text
+
+
+def test_the_service_description_links_to_the_void(served):
+    description = requests.get(served.endpoint, headers={"Accept": "text/turtle"}, timeout=10).text
+    assert f"<{served.url}/.well-known/void>" in description
+
+
+def test_health_reports_the_served_release(served, released):
+    health = requests.get(served.url + "/health", timeout=10)
+    assert health.status_code == 200
+    assert health.headers["Cache-Control"] == "no-store"
+    assert health.json() == {
+        "status": "ready",
+        "ready": True,
+        "version": released.version,
+        "release": released.version,
+        "triples": released.manifest.triples,
+    }
+
+
+@pytest.mark.parametrize("version_path", ["{version}", "latest"])
+@pytest.mark.parametrize("name", ["ldn-graph.nt.gz", "ldn-graph.ttl", "manifest.json", "SHA256SUMS"])
+def test_downloads_are_the_release_files(served, released, version_path, name):
+    url = f"{served.url}/downloads/{version_path.format(version=released.version)}/{name}"
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200
+    body = (released.path / name).read_bytes()
+    assert response.content == body
+    assert int(response.headers["Content-Length"]) == len(body)
+    assert response.headers["ETag"] == f'"{hashlib.sha256(body).hexdigest()}"'
+    assert response.headers["Accept-Ranges"] == "bytes"
+    assert "Last-Modified" in response.headers
+    assert "Content-Encoding" not in response.headers  # a .gz arrives as the file sha256sum checks
+    if name.endswith(".gz"):
+        assert response.headers["Content-Type"] == "application/gzip"
+    if version_path == "latest":
+        assert response.headers["Content-Location"] == f"/downloads/{released.version}/{name}"
+        assert "immutable" not in response.headers["Cache-Control"]
+    else:
+        assert "immutable" in response.headers["Cache-Control"]
+
+
+def test_downloads_answer_ranges_and_conditional_requests(served, released):
+    url = f"{served.url}/downloads/{released.version}/ldn-graph.nt"
+    body = (released.path / "ldn-graph.nt").read_bytes()
+    first = requests.get(url, timeout=10)
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+
+    part = requests.get(url, headers={"Range": "bytes=100-199"}, timeout=10)
+    assert part.status_code == 206
+    assert part.content == body[100:200]
+    assert part.headers["Content-Range"] == f"bytes 100-199/{len(body)}"
+    assert part.headers["Content-Length"] == "100"
+
+    tail = requests.get(url, headers={"Range": "bytes=-50"}, timeout=10)
+    assert tail.status_code == 206 and tail.content == body[-50:]
+
+    beyond = requests.get(url, headers={"Range": f"bytes={len(body) + 10}-"}, timeout=10)
+    assert beyond.status_code == 416
+
+    assert requests.get(url, headers={"If-None-Match": etag}, timeout=10).status_code == 304
+    assert requests.get(url, headers={"If-None-Match": '"another"'}, timeout=10).status_code == 200
+    assert requests.get(url, headers={"If-Modified-Since": modified}, timeout=10).status_code == 304
+    earlier = email.utils.formatdate(
+        email.utils.parsedate_to_datetime(modified).timestamp() - 3600, usegmt=True
+    )
+    assert requests.get(url, headers={"If-Modified-Since": earlier}, timeout=10).status_code == 200
+
+    # If-Range: the part when the validator still matches, the whole file when it does not.
+    resumed = requests.get(url, headers={"Range": "bytes=0-9", "If-Range": etag}, timeout=10)
+    assert resumed.status_code == 206 and resumed.content == body[:10]
+    stale = requests.get(url, headers={"Range": "bytes=0-9", "If-Range": '"old"'}, timeout=10)
+    assert stale.status_code == 200 and stale.content == body
+
+    head = requests.head(url, timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["Content-Length"]) == len(body)
+
+
+def test_download_index_lists_every_file(served, released):
+    index = requests.get(f"{served.url}/downloads/", timeout=10)
+    assert index.status_code == 200 and "text/html" in index.headers["Content-Type"]
+    assert f'href="{released.version}/"' in index.text
+    page = requests.get(f"{served.url}/downloads/{released.version}/", timeout=10).text
+    for entry in released.manifest.files:
+        assert f'href="{entry.name}"' in page and entry.sha256 in page
+    assert 'href="SHA256SUMS"' in page
+    redirect = requests.get(f"{served.url}/downloads/{released.version}", timeout=10, allow_redirects=False)
+    assert redirect.status_code in (301, 308)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/downloads/9.9.9/ldn-graph.nt",
+        "/downloads/{version}/no-such-file.ttl",
+        "/downloads/{version}/..%2fmanifest.json",
+        "/downloads/{version}/.hidden",
+    ],
+)
+def test_downloads_refuse_what_is_not_a_release_file(served, released, path):
+    response = requests.get(served.url + path.format(version=released.version), timeout=10)
+    assert response.status_code == 404
+    assert '"sha256"' not in response.text  # whoever answers the 404, it is not the manifest
+
+
+def test_fetch_verify_and_load_into_another_triplestore(served, released, tmp_path, loopback_port):
+    """The data engineer's path: download, `sha256sum -c`, load into an Oxigraph server, same answers."""
+    for name in ("ldn-graph.nt.gz", "SHA256SUMS"):
+        (tmp_path / name).write_bytes(
+            requests.get(f"{served.url}/downloads/latest/{name}", timeout=10).content
+        )
+    checked = subprocess.run(
+        ["sha256sum", "-c", "--ignore-missing", "SHA256SUMS"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert checked.returncode == 0 and "ldn-graph.nt.gz: OK" in checked.stdout, checked.stdout
+
+    oxigraph = shutil.which("oxigraph")
+    assert oxigraph, "the oxigraph server (PyPI oxigraph, in the test extra) is needed"
+    port = loopback_port()
+    other = subprocess.Popen(
+        [oxigraph, "serve", "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                loaded = requests.post(
+                    base + "/store?default",
+                    data=gzip.decompress((tmp_path / "ldn-graph.nt.gz").read_bytes()),
+                    headers={"Content-Type": "application/n-triples"},
+                    timeout=30,
+                )
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "the oxigraph server did not start"
+                time.sleep(0.05)
+        assert loaded.status_code in (200, 201, 204), loaded.text
+        query = QUERY.read_text(encoding="utf-8")
+        ours = requests.post(
+            served.endpoint, data={"query": query}, headers={"Accept": JSON_RESULTS}, timeout=10
+        )
+        theirs = requests.post(
+            base + "/query",
+            data=query.encode(),
+            headers={"Content-Type": "application/sparql-query", "Accept": JSON_RESULTS},
+            timeout=10,
+        )
+        assert ours.status_code == theirs.status_code == 200
+        rows = ours.json()["results"]["bindings"]
+        assert len(rows) >= 3
+        assert rows == theirs.json()["results"]["bindings"]
+        total = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+        their_count = requests.post(
+            base + "/query",
+            data=total.encode(),
+            headers={"Content-Type": "application/sparql-query", "Accept": JSON_RESULTS},
+            timeout=10,
+        ).json()["results"]["bindings"][0]["n"]["value"]
+        assert int(their_count) == count(served, "?s ?p ?o") == released.manifest.triples
+    finally:
+        other.terminate()
+        other.wait(timeout=10)
+
+
+def _cut_release(releases: Path, version, sources: Path, changelog) -> Path:
+    """A newer release whose N-Triples were then cut at a statement boundary (it still parses)."""
+    changelog(version("0.1.1"))
+    target = make_release(releases, sources)
+    dump = target / "ldn-graph.nt"
+    lines = dump.read_bytes().splitlines(keepends=True)
+    dump.write_bytes(b"".join(lines[:-40]))
+    assert len(Graph().parse(dump, format="nt")) == len(lines) - 40
+    return target
+
+
+def test_a_release_cut_short_is_refused_and_the_previous_keeps_serving(
+    tmp_path, sources, version, changelog, launch
+):
+    releases = tmp_path / "releases"
+    make_release(releases, sources)
+    first = launch("--releases", str(releases), log=tmp_path / "first.log")
+    try:
+        cut = _cut_release(releases, version, sources, changelog)
+        assert (releases / "latest").resolve() == cut  # the files say 0.1.1 is the newest...
+        second = launch("--releases", str(releases), log=tmp_path / "second.log")
+        try:
+            for server in (first, second):  # ...but both servers answer from 0.1.0
+                health = requests.get(server.url + "/health", timeout=10).json()
+                assert health["version"] == health["release"] == "0.1.0"
+                assert health["triples"] == verify_release(releases / "0.1.0").manifest.triples
+                assert count(server, "?s ?p ?o") == health["triples"]
+            log = (tmp_path / "second.log").read_text()
+            assert "release refused" in log and "0.1.1/ldn-graph.nt" in log and "cut short" in log
+            assert requests.get(second.url + "/downloads/0.1.1/ldn-graph.nt", timeout=10).status_code == 404
+            latest = requests.get(second.url + "/downloads/latest/manifest.json", timeout=10).json()
+            assert latest["version"] == "0.1.0"
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+
+
+def test_a_release_whose_triples_disagree_with_its_manifest_is_refused(released, tmp_path):
+    from ldn_graph.release import CHECKSUMS, MANIFEST, Manifest, checksums_text, sha256_of
+    from ldn_graph.store import StoreLoadError, load_release
+
+    # Consistent hashes, but a manifest that claims another number of triples: only loading finds it.
+    copy = tmp_path / released.version
+    shutil.copytree(released.path, copy)
+    manifest = released.manifest
+    lying = Manifest(manifest.version, manifest.issued, manifest.triples + 1, manifest.graph, manifest.files)
+    (copy / MANIFEST).write_bytes(lying.to_json())
+    sums = [(f.name, f.sha256) for f in manifest.files] + [(MANIFEST, sha256_of(copy / MANIFEST))]
+    (copy / CHECKSUMS).write_bytes(checksums_text(sums))
+    with pytest.raises(StoreLoadError, match="but the manifest says"):
+        load_release(verify_release(copy))
+
+
+def test_no_release_that_verifies_is_a_clear_error(tmp_path, launch):
+    (tmp_path / "0.1.0").mkdir()
+    (tmp_path / "0.1.0" / "manifest.json").write_text("{", encoding="utf-8")
+    with pytest.raises(RuntimeError, match="no release here verifies"):
+        launch("--releases", str(tmp_path), log=tmp_path / "server.log")
+
+
+def test_no_downloads_without_a_releases_directory(store):
+    # The built graph, served without a releases directory: no downloads, and VoID from the graph itself.
+    client = create_app(ServeConfig(), store=store, isolate_queries=False).test_client()
+    response = client.get("/downloads/")
+    assert response.status_code == 404 and b"--releases" in response.data
+    void = client.get("/.well-known/void")
+    graph = Graph().parse(data=void.data, format="turtle")
+    assert (DATASET, VOID.triples, None) in graph
+    assert (URIRef(DATASET), URIRef("http://www.w3.org/ns/dcat#distribution"), None) not in graph
