@@ -96,10 +96,14 @@ def compare(found: set, expected: set) -> tuple[str, str]:
 
 def release_available() -> bool:
     """``ldn-graph release`` is benchmarked once its module is committed."""
-    tracked = subprocess.run(
-        ["git", "ls-files", "ldn_graph/release.py"], capture_output=True, text=True, cwd=ROOT, check=False
+    committed = subprocess.run(
+        ["git", "log", "-1", "--format=%h", "--", "ldn_graph/release.py"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
-    return bool(tracked.stdout.strip())
+    return bool(committed.stdout.strip())
 
 
 def ldn_graph(*args: str) -> list[str]:

@@ -181,13 +181,40 @@ def normalise_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+class ArticleText:
+    """The source article, spacing normalised, answering "is this passage in it?".
+
+    A quotation usually starts where a sentence starts, so the places sentences start are indexed by
+    their first characters and a quotation is compared there first; only one found at none of them is
+    looked for in the whole text. Same answers as ``passage in text``, without scanning a long article
+    once per statement (quadratic in graph size)."""
+
+    KEY = 24
+    _SENTENCE_END = re.compile(r"[.!?\]\"')] ")
+
+    def __init__(self, article: str) -> None:
+        self.text = normalise_text(article)
+        self.starts: dict[str, list[int]] = {}
+        for start in [0, *(m.end() for m in self._SENTENCE_END.finditer(self.text))]:
+            self.starts.setdefault(self.text[start : start + self.KEY], []).append(start)
+        self.known: dict[str, bool] = {}
+
+    def __contains__(self, passage: str) -> bool:
+        passage = normalise_text(passage)
+        found = self.known.get(passage)
+        if found is None:
+            found = any(self.text.startswith(passage, at) for at in self.starts.get(passage[: self.KEY], ()))
+            found = self.known[passage] = found or passage in self.text
+        return found
+
+
 def supporting_text_violations(data: Graph, sources: LoadedSources | None, article: str) -> list[Violation]:
     """Each statement's quotation must stand verbatim in the source article (spacing aside), so a
     reader can always find the sentence a claim comes from."""
-    haystack = normalise_text(article)
+    haystack = ArticleText(article)
     found = []
     for statement, quote in data.subject_objects(BIOLINK.supporting_text):
-        if normalise_text(str(quote)) not in haystack:
+        if str(quote) not in haystack:
             found.append(
                 Violation(
                     files=tuple(str(p) for p in (sources.files_of(statement) if sources else [])),
