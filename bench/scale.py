@@ -4,7 +4,8 @@
 
 For each size a synthetic graph (bench/synthetic.py) is generated, then every stage runs as its own
 process, as a user runs it: ``ldn-graph build``, ``ldn-graph validate`` (pyshacl-turbo, the default),
-``ldn-graph release`` (once the command exists) and, up to ``--reference-max`` triples, ``ldn-graph
+``ldn-graph release`` (once committed; of the same graph without the injected violations, since a
+release refuses a graph that does not conform) and, up to ``--reference-max`` triples, ``ldn-graph
 validate --engine pyshacl``, the reference, side by side. Peak memory is the process's maximum resident
 set (``wait4``), so it is a whole-process figure. Validation must report exactly the violations the
 generator injected (its manifest), and the reference engine the same ones. The LDN graph itself runs first.
@@ -153,9 +154,15 @@ def bench_size(label: str, triples: int | None, work: Path, args) -> list[Run]:
         run.status, run.note = compare(findings(report), expected)
 
     if release_available():
+        # A release refuses a graph with violations: it gets the same graph without the injected ones.
+        release_dir = data_dir
+        if triples is not None:
+            release_dir = directory / "sources-valid"
+            generate = [sys.executable, str(BENCH / "synthetic.py"), "--triples", str(triples), "--valid"]
+            subprocess.run([*generate, "--out", str(release_dir)], check=True, capture_output=True)
         target = directory / "release"
         shutil.rmtree(target, ignore_errors=True)
-        run, code = stage("release", ldn_graph("release", "--out", str(target), "--data-dir", str(data_dir)))
+        stage("release", ldn_graph("release", "--out", str(target), "--data-dir", str(release_dir)))
 
     if (triples or 0) <= args.reference_max:
         run, code = stage("validate-pyshacl", [*validate, "--engine", "pyshacl"], args.reference_timeout)

@@ -29,6 +29,7 @@ from ldn_graph.load import SHAPES_FILE, source_files
 from ldn_graph.prefixes import ID, LDNGRAPH, ONTOLOGY, STATEMENT, shorten, turtle_header
 
 ARTICLE_NAME = resources.source_article().name
+CHANGELOG = "CHANGELOG-DATA.md"
 UNITS_PER_FILE = 500
 #: How many times each kind of violation is injected.
 SITES_PER_FAULT = 2
@@ -580,10 +581,11 @@ def base_instances(files: list[Path], ontology: Path) -> tuple[int, dict[str, li
     return len(graph), found
 
 
-def copy_sources(out: Path) -> tuple[int, list[tuple[str, str]]]:
-    """Copy our ontology (with the two edits) and curated data; return their size and expected pairs."""
+def copy_sources(out: Path, faults: bool = True) -> tuple[int, list[tuple[str, str]]]:
+    """Copy our ontology (with the two edits, when injecting faults), curated data and data changelog
+    (a release needs it); return their size in triples and the violations they will show."""
     ontology_out, data_out = out / "ontology", out / "graph_data"
-    (data_out / "source").mkdir(parents=True)
+    shutil.copytree(resources.data_dir(), data_out)  # with source/ and reference/, which a release reads
     ontology_out.mkdir(parents=True)
     files = source_files()
     ontology_dir = resources.ontology_dir()
@@ -591,7 +593,7 @@ def copy_sources(out: Path) -> tuple[int, list[tuple[str, str]]]:
     for path in files:
         target = (ontology_out if path.parent == ontology_dir else data_out) / path.name
         text = path.read_text(encoding="utf-8")
-        if path.name == "ldngraph.ttl":
+        if path.name == "ldngraph.ttl" and faults:
             for before, after, _ in ONTOLOGY_EDITS.values():
                 if before not in text:
                     sys.exit(f"ontology changed: cannot break {before.strip()!r}; update ONTOLOGY_EDITS")
@@ -600,16 +602,22 @@ def copy_sources(out: Path) -> tuple[int, list[tuple[str, str]]]:
     triples, instances = base_instances(
         [p for p in files if p.parent != ontology_dir], ontology_dir / "ldngraph.ttl"
     )
-    expected = [(node, rule) for rule, nodes in instances.items() for node in nodes]
+    changelog = resources.project_root() / CHANGELOG
+    if changelog.exists():
+        shutil.copy(changelog, out / CHANGELOG)
+    expected = [(node, rule) for rule, nodes in instances.items() for node in nodes] if faults else []
     return triples, expected
 
 
-def generate(out: Path, triples: int, progress: Callable[[str], None] = lambda _: None) -> Manifest:
-    """Write a synthetic source directory of about ``triples`` triples (ontology + data) into ``out``."""
+def generate(
+    out: Path, triples: int, progress: Callable[[str], None] = lambda _: None, faults: bool = True
+) -> Manifest:
+    """Write a synthetic source directory of about ``triples`` triples (ontology + data) into ``out``;
+    without ``faults``, a graph that conforms (what a release needs)."""
     if out.exists():
         shutil.rmtree(out)
-    base, expected = copy_sources(out)
-    faulty = [(rule, site) for site in range(SITES_PER_FAULT) for rule in FAULTS]
+    base, expected = copy_sources(out, faults)
+    faulty = [(rule, site) for site in range(SITES_PER_FAULT) for rule in FAULTS] if faults else []
     probe = make_unit(1, 1, 1).triples()
     units = max(len(faulty), round((triples - base) / (probe + 5)))
     persons, periodicals = max(10, units // 4), max(3, units // 50)
@@ -618,6 +626,7 @@ def generate(out: Path, triples: int, progress: Callable[[str], None] = lambda _
     # Faulty units are spread evenly through the graph, one fault each, so no two faults meet.
     at = {int((k + 0.5) * units / len(faulty)): rule for k, (rule, _) in enumerate(faulty)}
     assert len(at) == len(faulty), "every fault needs a unit of its own"
+    units = max(units, 1)
 
     data = out / "graph_data"
     header = turtle_header()
@@ -664,8 +673,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--triples", type=parse_size, required=True, help="about how many triples (e.g. 1e5)")
     parser.add_argument("--out", type=Path, required=True, help="directory to write (replaced if present)")
+    parser.add_argument(
+        "--valid", action="store_true", help="inject no violations (a graph a release accepts)"
+    )
     args = parser.parse_args(argv)
-    manifest = generate(args.out, args.triples, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    manifest = generate(
+        args.out,
+        args.triples,
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
+        faults=not args.valid,
+    )
     print(
         f"{manifest.source_triples:,} source triples in {manifest.files} synthetic files; "
         f"{len(manifest.expected)} injected violations over {len(set(r for _, r in manifest.expected))} rules",
