@@ -327,3 +327,11 @@ def test_example_resources_exist(built):
     for example in built.graph.objects(DATASET, VOID.exampleResource):
         assert (example, RDF.type, None) in built.graph, example
     assert LDN.naltrexone in set(built.graph.objects(DATASET, VOID.exampleResource))
+
+
+def test_the_release_docs_name_every_file_and_route(released):
+    docs = (ROOT / "docs" / "releases.md").read_text(encoding="utf-8")
+    for name in [entry.name.removesuffix(".gz") for entry in released.manifest.files] + [MANIFEST, CHECKSUMS]:
+        assert f"`{name}" in docs, name
+    for route in ("/downloads/<version>/<file>", "/downloads/latest/<file>", "/.well-known/void", "/health"):
+        assert f"`{route}`" in docs, route
