@@ -7,7 +7,7 @@ answers one request at a time over a pipe, and a worker thread borrows an idle o
 
 - A query still running past the limit (plus a grace) has its process killed; the client gets 503 and
   the pool forks a fresh process on demand.
-- A query still running after ``slow_after`` seconds has its process lowered to the lowest CPU
+- A query that has used ``slow_after`` seconds of CPU has its process lowered to the lowest CPU
   priority, so that runaway queries cannot take the CPU from other clients' quick ones; since its
   priority cannot be raised again without privileges, that process is retired after its query.
 - A crash (Oxigraph aborts on some inputs; the kernel may kill a process) ends one engine process,
@@ -26,6 +26,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 GRACE = 0.25
 SLOW_AFTER = 0.2  # seconds after which a query's process yields the CPU to quicker ones
 _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
+_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class EngineFailure(LdnGraphError):
@@ -180,10 +182,14 @@ class EnginePool:
         lowered = False
         try:
             process.connection.send((request, accept))
+            deadline = time.monotonic() + limit
             ready = process.connection.poll(min(self.slow_after, limit))
-            if not ready and self.slow_after < limit:
-                lowered = _lower_priority(process.pid)
-                ready = process.connection.poll(limit - self.slow_after)
+            while not ready and (left := deadline - time.monotonic()) > 0:
+                # Judge by the CPU the query has burnt, not by the time it waited: under load a quick
+                # query may wait its turn, and it must not be sent to the back of the queue for that.
+                if not lowered and _cpu_seconds(process.pid) >= self.slow_after:
+                    lowered = _lower_priority(process.pid)
+                ready = process.connection.poll(min(self.slow_after, left))
             outcome, payload = process.connection.recv() if ready else ("late", None)
         except (EOFError, OSError) as error:
             process.kill()
@@ -219,6 +225,17 @@ class EnginePool:
             self._idle = []
         for process in idle:
             process.kill()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (0 where /proc cannot tell)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # Fields after the command name (which may hold spaces) : utime and stime are the 12th and 13th.
+            fields = stat.read().rpartition(b")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _lower_priority(pid: int) -> bool:

@@ -95,7 +95,8 @@ class QueryEngine:
         if isinstance(result, QuerySolutions):
             chosen = negotiate(accept, RESULT_FORMATS)
             variables = [variable.value for variable in result.variables]
-            rows = self._read(([solution[v] for v in result.variables] for solution in result), deadline)
+            # A solution iterates its values in the order of the variables (unbound: None).
+            rows = self._read(map(tuple, result), deadline)
             truncated = len(rows) > self.max_rows
             rows = rows[: self.max_rows]
             return QueryAnswer(

@@ -14,7 +14,7 @@ class ServeConfig:
     timeout: float = 10.0  # seconds a query may run
     max_rows: int = 10_000  # rows (or triples) in one answer
     workers: int = 2
-    threads: int = 8  # requests in flight per worker, each with an engine process of its own
+    threads: int = 4  # requests in flight per worker, each with an engine process of its own
     service_allow: tuple[str, ...] = ()  # SERVICE endpoints queries may call; none by default
     cache_bytes: int = 32 << 20  # answers to repeated queries kept per worker; 0 turns reuse off
     data: tuple[Path, ...] = ()  # extra RDF files served beside the release

@@ -141,11 +141,14 @@ def test_row_cap_is_exact_and_said_before_the_body(guarded):
     graph = rows("CONSTRUCT WHERE { ?s ?p ?o }", Accept="application/n-triples")
     assert len(graph.text.splitlines()) == MAX_ROWS
     assert graph.headers["X-SPARQL-MaxRows"] == str(MAX_ROWS)
-    # A cut answer served again from the cache says so again.
-    again = rows("SELECT * WHERE { ?s ?p ?o }")
+    # A cut answer served again from the cache says so again (each of the two workers has its own cache).
+    for _ in range(6):
+        again = rows("SELECT * WHERE { ?s ?p ?o }")
+        assert again.headers["X-SPARQL-MaxRows"] == str(MAX_ROWS)
+        assert again.content == cut.content
+        if again.headers["X-Cache"] == "hit":
+            break
     assert again.headers["X-Cache"] == "hit"
-    assert again.headers["X-SPARQL-MaxRows"] == str(MAX_ROWS)
-    assert again.content == cut.content
 
 
 def _post(guarded, body: bytes, content_type: str = "application/sparql-query") -> requests.Response:
