@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from ldn_graph import __version__
+from ldn_graph import __version__, resources
 from ldn_graph.describe import describe_dataset
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.load import LoadedSources, load_sources
@@ -32,16 +33,27 @@ class BuildResult:
     issued: dt.date
 
 
-def release_date() -> dt.date:
-    """The issued date: from ``SOURCE_DATE_EPOCH`` (reproducible builds), else the package's epoch."""
+_DATED_HEADING = r"^## +\[?{version}\]?\s+(?:—|-|–)\s*(\d{{4}}-\d{{2}}-\d{{2}})\s*$"
+
+
+def release_date(root: Path | None = None) -> dt.date:
+    """The issued date, never the wall clock: ``SOURCE_DATE_EPOCH`` when set (reproducible builds), else
+    the date on this version's heading in the data changelog (``## 0.1.0 — 2026-11-24``), else 1970-01-01."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch is None:
-        # Never the wall clock: an unset epoch gives a fixed date so that two builds stay identical.
-        return dt.date(1970, 1, 1)
-    try:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-    except ValueError as error:
-        raise LdnGraphError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {epoch!r}") from error
+    if epoch is not None:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+        except ValueError as error:
+            raise LdnGraphError(
+                f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {epoch!r}"
+            ) from error
+    changelog = (root or resources.project_root()) / "CHANGELOG-DATA.md"
+    if changelog.is_file():
+        pattern = _DATED_HEADING.format(version=re.escape(__version__))
+        found = re.search(pattern, changelog.read_text(encoding="utf-8"), re.M)
+        if found:
+            return dt.date.fromisoformat(found.group(1))
+    return dt.date(1970, 1, 1)
 
 
 def version_iri(version: str) -> URIRef:
@@ -103,7 +115,7 @@ def assemble(source_graph: Graph, version: str, issued: dt.date, in_place: bool 
 
 def build_graph(root: Path | None = None) -> BuildResult:
     sources = load_sources(root)
-    issued = release_date()
+    issued = release_date(root)
     graph = assemble(sources.graph, __version__, issued, in_place=True)
     return BuildResult(graph, sources, __version__, issued)
 

@@ -22,7 +22,7 @@ from ldn_graph.describe import DATASET
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.prefixes import DCAT
 from ldn_graph.release import Release, find_releases
-from ldn_graph.resources import data_dir, ontology_dir
+from ldn_graph.resources import data_dir, ontology_dir, project_root
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,12 @@ def load_store(release_file: Path, data: Sequence[Path] = ()) -> Store:
 
 def _sources_digest() -> str:
     # Every file under the source folders counts, not only the Turtle the build parses, since the build
-    # may read others (the identifier table); so do the version and the date the build stamps.
+    # may read others (the identifier table); so do the version and the date the build stamps (from
+    # SOURCE_DATE_EPOCH or the data changelog's heading).
     digest = hashlib.sha256(f"{__version__} {os.environ.get('SOURCE_DATE_EPOCH', '')}".encode())
+    changelog = project_root() / "CHANGELOG-DATA.md"
+    if changelog.is_file():
+        digest.update(changelog.read_bytes())
     for folder in (ontology_dir(), data_dir()):
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             digest.update(str(path.relative_to(folder.parent)).encode())
