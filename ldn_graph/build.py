@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from ldn_graph import __version__, resources
 from ldn_graph.describe import describe_dataset
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.load import LoadedSources, load_sources
-from ldn_graph.prefixes import BASE, ONTOLOGY, ONTOLOGY_IRI, bind_prefixes
+from ldn_graph.prefixes import BASE, ONTOLOGY, ONTOLOGY_IRI, SCHEMA, bind_prefixes, split_curie
 
 
 @dataclass
@@ -99,6 +99,23 @@ def materialise_types(graph: Graph) -> int:
     return added
 
 
+def link_provider_pages(graph: Graph) -> int:
+    """For each identifier of a scheme with no IRI of the thing itself (DrugBank, UNII, PMC, …), add the
+    provider's page as ``schema:url``, so every identifier literal leads somewhere a person can read.
+    Returns the number of triples added."""
+    added = 0
+    for entity, literal in list(graph.subject_objects(DCTERMS.identifier)):
+        try:
+            scheme, local = split_curie(str(literal))
+        except ValueError:
+            continue  # validation reports it; the build does not guess
+        page = scheme.page(local) if scheme.iri_template is None else None
+        if page and (entity, SCHEMA.url, URIRef(page)) not in graph:
+            graph.add((entity, SCHEMA.url, URIRef(page)))
+            added += 1
+    return added
+
+
 def assemble(source_graph: Graph, version: str, issued: dt.date, in_place: bool = False) -> Graph:
     """The release graph made from the parsed sources: stamped, materialised and described; in
     ``source_graph`` itself when ``in_place`` (large graphs: no second copy), else in a new graph."""
@@ -109,6 +126,7 @@ def assemble(source_graph: Graph, version: str, issued: dt.date, in_place: bool 
         graph.addN((s, p, o, graph) for s, p, o in source_graph)
     stamp_version(graph, version)
     materialise_types(graph)
+    link_provider_pages(graph)
     describe_dataset(graph, version=version, issued=issued)
     return graph
 

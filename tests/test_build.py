@@ -153,3 +153,17 @@ def test_build_from_another_checkout(tmp_path):
     result = build_graph(tmp_path)
     assert (LDN.x, RDF.type, SCHEMA.Drug) in result.graph
     assert len(result.sources.files) == 2  # ontology/ldngraph.ttl and graph_data/only.ttl (shapes apart)
+
+
+def test_literal_only_identifiers_link_to_the_provider_page(built):
+    graph = built.graph
+    url = URIRef("https://schema.org/url")
+    assert (LDN.naltrexone, url, URIRef("https://go.drugbank.com/drugs/DB00704")) in graph
+    assert (
+        LDN["younger-2014"],
+        url,
+        URIRef("https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3962576/"),
+    ) in graph
+    assert (LDN["final-trial"], url, URIRef("https://clinicaltrials.gov/study/NCT04270877")) in graph
+    # a scheme with an IRI of the thing itself is mapped, not given a page
+    assert (LDN.naltrexone, url, URIRef("http://purl.obolibrary.org/obo/CHEBI_7465")) not in graph
