@@ -156,7 +156,9 @@ def release(out: Path, data_dir: Path | None) -> None:
 @click.option(
     "--store-url",
     required=True,
-    envvar="LDNGRAPH_STORE_URL",
+    # Not LDNGRAPH_STORE_URL: that is serve's query endpoint, and a store's two endpoints differ.
+    envvar="LDNGRAPH_GRAPH_STORE_URL",
+    show_envvar=True,
     help="The store's SPARQL 1.1 Graph Store Protocol endpoint (Oxigraph: http://HOST:7878/store).",
 )
 @click.option(
@@ -166,16 +168,25 @@ def release(out: Path, data_dir: Path | None) -> None:
     default=None,
     help="The release's N-Triples (.nt or .nt.gz); default: build the graph now.",
 )
-def load(store_url: str, release_file: Path | None) -> None:
+@click.option(
+    "--data",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Extra RDF file, as serve --data takes it (repeatable): each named graph of N-Quads or TriG "
+    "replaces the store's graph of that name; other triples join the default graph.",
+)
+def load(store_url: str, release_file: Path | None, data: tuple[Path, ...]) -> None:
     """Replace a remote store's default graph with the release (SPARQL 1.1 Graph Store Protocol)."""
-    from ldn_graph.remote_store import push_release
+    from ldn_graph.remote_store import push_data, push_release
 
     if release_file is None:
         from ldn_graph.store import built_release
 
         release_file = built_release()
     started = time.perf_counter()
+    click.echo(f"loading {release_file} into the default graph of {store_url}", err=True)
     push_release(store_url, release_file)
+    push_data(store_url, data, progress=lambda step: click.echo(f"loading {step}", err=True))
     click.echo(f"loaded {release_file} into {store_url} in {time.perf_counter() - started:.2f} s", err=True)
 
 
@@ -221,14 +232,35 @@ def _serve_option(name: str, *dest: str, **kwargs):
     type=click.Path(file_okay=False, exists=True, path_type=Path),
     help="A directory of releases (ldn-graph release --out): serve the newest that verifies, and its downloads.",
 )
+@_serve_option(
+    "store-url",
+    default=None,
+    help="A SPARQL 1.1 query endpoint holding the graph (Oxigraph: http://HOST:7878/query), answering "
+    "instead of the embedded store; load it with ldn-graph load. Downloads still come from --releases.",
+)
 def serve(
-    host, port, base_url, timeout, max_rows, workers, service_allow, data, release_file, releases_dir
+    host,
+    port,
+    base_url,
+    timeout,
+    max_rows,
+    workers,
+    service_allow,
+    data,
+    release_file,
+    releases_dir,
+    store_url,
 ) -> None:
     """Serve the graph: SPARQL endpoint, entity pages and downloads."""
     from ldn_graph.web.server import ServeConfig, run_server
 
     if release_file and releases_dir:
         raise click.UsageError("give --release FILE or --releases DIR, not both")
+    if store_url and (release_file or data):
+        raise click.UsageError(
+            "--store-url serves what the remote store holds: load --release and --data into it with "
+            "ldn-graph load --store-url GRAPH-STORE-URL --release FILE --data FILE"
+        )
 
     run_server(
         ServeConfig(
@@ -242,6 +274,7 @@ def serve(
             data=tuple(data),
             release_file=release_file,
             releases=releases_dir,
+            store_url=store_url,
         )
     )
 

@@ -14,6 +14,7 @@ from pyoxigraph import Store
 
 from ldn_graph.engine_process import EnginePool
 from ldn_graph.release import Release, find_releases
+from ldn_graph.remote_store import RemoteStore
 from ldn_graph.service_description import describe_service
 from ldn_graph.sparql_engine import QueryEngine
 from ldn_graph.store import (
@@ -35,7 +36,7 @@ class Endpoint:
     """Everything a request handler needs, made once per application."""
 
     config: ServeConfig
-    store: Store
+    store: Store | RemoteStore
     engine: QueryEngine | EnginePool = field(repr=False)
     release: Release | None = None  # the release served, when serving a releases directory
     releases: tuple[Release, ...] = ()  # every release that verified, offered for download
@@ -65,9 +66,12 @@ def create_app(
     """
     config = config or ServeConfig()
     release, releases = None, []
+    if config.store_url and store is None:
+        # A remote SPARQL 1.1 store holds the graph: nothing is loaded here (docs/scale-out.md).
+        store = RemoteStore(config.store_url, timeout=config.timeout)
     if config.releases is not None and store is None:
         store, release, releases = load_newest_release(config.releases, config.data)
-    elif config.releases is not None:  # a store made by the caller from the newest release
+    elif config.releases is not None:  # a store made by the caller, or a remote one: downloads only
         releases = find_releases(config.releases)[0]
         release = releases[0] if releases else None
     if store is None:
@@ -82,9 +86,9 @@ def create_app(
     app = Flask(__name__)
     # Room for the longest query the guard lets through, percent-encoded in a form; larger bodies get 413.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions["ldngraph"] = Endpoint(
-        config, store, EnginePool(engine) if isolate_queries else engine, release, tuple(releases)
-    )
+    # Engine processes reach a remote store over the network: no empty network namespace for them.
+    pool = EnginePool(engine, sandbox=not isinstance(store, RemoteStore)) if isolate_queries else engine
+    app.extensions["ldngraph"] = Endpoint(config, store, pool, release, tuple(releases))
 
     from ldn_graph.web.downloads import blueprint as downloads_blueprint
     from ldn_graph.web.pages import blueprint as pages_blueprint

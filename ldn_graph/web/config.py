@@ -20,6 +20,7 @@ class ServeConfig:
     data: tuple[Path, ...] = ()  # extra RDF files served beside the release
     release_file: Path | None = None  # None: build the graph from the curated sources
     releases: Path | None = None  # a releases directory: serve its newest valid release and its downloads
+    store_url: str | None = None  # a remote SPARQL 1.1 query endpoint that holds the graph: no load
 
     @property
     def public_url(self) -> str:

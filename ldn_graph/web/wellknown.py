@@ -60,8 +60,9 @@ def void() -> Response:
 @blueprint.route("/health")
 def health() -> Response:
     served = endpoint()
-    version, triples = served.graph_summary
+    version, triples = None, 0
     try:
+        version, triples = served.graph_summary  # asks the store: a remote one may be unreachable
         # Ready means a query gets an answer now: the engine process is alive and holds the graph.
         served.engine.answer(ProtocolRequest("ASK { ?s ?p ?o }"), "application/sparql-results+json")
         ready = triples > 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ldn_graph.build import write_graph
-from ldn_graph.remote_store import push_release
+from ldn_graph.remote_store import RemoteStore, push_release
 
 
 def free_port() -> int:
@@ -68,3 +68,9 @@ def oxigraph(release_nt, tmp_path_factory) -> Iterator[OxigraphServer]:
         process.terminate()
         process.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture
+def remote(oxigraph) -> Iterator[RemoteStore]:
+    with RemoteStore(oxigraph.query_url) as store:
+        yield store

@@ -27,14 +27,12 @@ def answers(result) -> list:
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=lambda p: p.name)
-def test_competency_queries_answer_the_same(store, oxigraph, query):
-    remote = RemoteStore(oxigraph.query_url)
+def test_competency_queries_answer_the_same(store, remote, query):
     text = query.read_text(encoding="utf-8")
     assert answers(run_query(remote, text)) == answers(run_query(store, text))
 
 
-def test_ask_construct_and_prefixes(oxigraph):
-    remote = RemoteStore(oxigraph.query_url)
+def test_ask_construct_and_prefixes(remote):
     assert bool(remote.query("ASK { ldn:naltrexone a schema:Drug }", prefixes=PREFIXES)) is True
     triples = remote.query(
         "CONSTRUCT { ldn:naltrexone ?p ?o } WHERE { ldn:naltrexone ?p ?o }", prefixes=PREFIXES
@@ -43,16 +41,14 @@ def test_ask_construct_and_prefixes(oxigraph):
     assert len(remote) > 3000
 
 
-def test_dataset_parameters_are_forwarded(oxigraph):
-    remote = RemoteStore(oxigraph.query_url)
+def test_dataset_parameters_are_forwarded(remote):
     empty = remote.query(
         "SELECT * WHERE { ?s ?p ?o }", default_graph=[ox.NamedNode("http://example.org/no-such-graph")]
     )
     assert list(empty) == []
 
 
-def test_syntax_errors_are_found_before_leaving_the_machine(oxigraph):
-    remote = RemoteStore(oxigraph.query_url)
+def test_syntax_errors_are_found_before_leaving_the_machine(remote):
     with pytest.raises(SyntaxError):
         remote.query("SELECT * WHERE { ?s ?p }")
 
@@ -62,8 +58,11 @@ def test_dead_store_is_a_clear_error():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     started = time.monotonic()
-    with pytest.raises(RemoteStoreError, match="cannot reach the store"):
-        RemoteStore(f"http://127.0.0.1:{port}/query", timeout=2).query("ASK {}")
+    with (
+        pytest.raises(RemoteStoreError, match="cannot reach the store"),
+        RemoteStore(f"http://127.0.0.1:{port}/query", timeout=2) as remote,
+    ):
+        remote.query("ASK {}")
     assert time.monotonic() - started < 2
 
 
@@ -80,8 +79,8 @@ def test_slow_store_is_abandoned_at_the_limit():
     threading.Thread(target=accept_and_stall, daemon=True).start()
     port = listener.getsockname()[1]
     started = time.monotonic()
-    with pytest.raises(RemoteTimeout):
-        RemoteStore(f"http://127.0.0.1:{port}/query", timeout=1).query("ASK {}")
+    with pytest.raises(RemoteTimeout), RemoteStore(f"http://127.0.0.1:{port}/query", timeout=1) as remote:
+        remote.query("ASK {}")
     assert 0.9 < time.monotonic() - started < 1.5
     listener.close()
     for connection in accepted:
@@ -109,7 +108,8 @@ def test_load_command_pushes_the_release(oxigraph, release_nt):
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert len(RemoteStore(oxigraph.query_url)) == len(release_nt.read_text(encoding="utf-8").splitlines())
+    with RemoteStore(oxigraph.query_url) as remote:
+        assert len(remote) == len(release_nt.read_text(encoding="utf-8").splitlines())
     unreachable = subprocess.run(
         [sys.executable, "-m", "ldn_graph", "load", "--store-url", "http://127.0.0.1:9/store", "--release", str(release_nt)],
         capture_output=True, text=True, check=False,
