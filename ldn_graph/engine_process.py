@@ -3,11 +3,12 @@
 pyoxigraph cannot interrupt a query, and a query that sorts or aggregates spends its whole time inside
 one engine call, so the only way to stop it is to end the process running it. Each web worker forks its
 own engine processes, which share the loaded store copy-on-write and start in milliseconds; each
-answers one request at a time over a pipe, and a worker thread borrows an idle one per query.
+answers one request at a time over a socket pair (a length, then a pickled tuple of plain values), and
+a worker thread borrows an idle one per query.
 
 - A query still running past the limit (plus a grace) has its process killed; the client gets 503 and
   the pool forks a fresh process on demand.
-- A query that has used ``slow_after`` seconds of CPU has its process lowered to the lowest CPU
+- A query that has used ``slow_after`` seconds of CPU itself has its process lowered to the lowest CPU
   priority, so that runaway queries cannot take the CPU from other clients' quick ones; since its
   priority cannot be raised again without privileges, that process is retired after its query.
 - A crash (Oxigraph aborts on some inputs; the kernel may kill a process) ends one engine process,
@@ -24,12 +25,15 @@ import ctypes
 import faulthandler
 import logging
 import os
+import pickle
+import select
 import signal
+import socket
+import struct
 import threading
 import time
 import traceback
-from dataclasses import dataclass
-from multiprocessing.connection import Connection, Pipe
+from dataclasses import dataclass, field
 
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.sparql_engine import QueryAnswer, QueryEngine
@@ -65,26 +69,73 @@ def isolate_network() -> bool:
     return unshare(_CLONE_NEWNET) == 0 or unshare(_CLONE_NEWUSER | _CLONE_NEWNET) == 0
 
 
-def _serve(engine: QueryEngine, connection: Connection) -> None:
-    """An engine process's loop: answer requests until the worker closes its end of the pipe."""
+_LENGTH = struct.Struct("!I")
+
+
+def _send(channel: socket.socket, message: object) -> None:
+    payload = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    channel.sendall(_LENGTH.pack(len(payload)) + payload)
+
+
+def _receive(channel: socket.socket) -> object:
+    """One message; EOFError when the other end has closed."""
+    data = channel.recv(65536)
+    if len(data) < _LENGTH.size:
+        data += _exactly(channel, _LENGTH.size - len(data))
+    (length,) = _LENGTH.unpack_from(data)
+    missing = _LENGTH.size + length - len(data)
+    if missing > 0:
+        data += _exactly(channel, missing)
+    return pickle.loads(memoryview(data)[_LENGTH.size :])
+
+
+def _exactly(channel: socket.socket, size: int) -> bytes:
+    chunks = []
+    while size > 0:
+        chunk = channel.recv(min(size, 1 << 20))
+        if not chunk:
+            raise EOFError("the other end closed the channel")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _serve(engine: QueryEngine, channel: socket.socket) -> None:
+    """An engine process's loop: answer requests until the worker closes its end of the channel.
+
+    Requests and answers travel as tuples of plain values, which pickle faster than the dataclasses.
+    Each reply carries the CPU seconds this process has used so far, so that the worker can tell what
+    the next query alone costs.
+    """
     while True:
         try:
-            request, accept = connection.recv()
+            query, default_graphs, named_graphs, accept = _receive(channel)
         except (EOFError, OSError):
             return
         try:
-            reply = ("answer", engine.evaluate(request, accept))
+            answer = engine.evaluate(ProtocolRequest(query, default_graphs, named_graphs), accept)
+            reply = ("answer", (answer.body, answer.media_type, answer.truncated, answer.rows))
         except ProtocolError as error:
             reply = ("refused", error)
         except Exception:  # a bug: reported to the worker, which logs it and answers 500
             reply = ("failed", traceback.format_exc())
-        connection.send(reply)
+        times = os.times()
+        _send(channel, (*reply, times.user + times.system))
 
 
 @dataclass
 class _Process:
     pid: int
-    connection: Connection
+    channel: socket.socket
+    cpu: float = 0.0  # CPU seconds the process had used when its last query ended
+    poller: select.poll = field(default_factory=select.poll, repr=False)
+
+    def __post_init__(self) -> None:
+        self.poller.register(self.channel, select.POLLIN)
+
+    def ready(self, timeout: float) -> bool:
+        """True once the process has replied (or ended) within ``timeout`` seconds."""
+        return bool(self.poller.poll(max(0, int(timeout * 1000) + 1)))
 
     def alive(self) -> bool:
         """False for a process that ended while idle (killed from outside), which is then reaped."""
@@ -97,7 +148,7 @@ class _Process:
         with contextlib.suppress(ProcessLookupError, ChildProcessError):
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
-        self.connection.close()
+        self.channel.close()
 
 
 class EnginePool:
@@ -126,7 +177,7 @@ class EnginePool:
             self._owner, self._idle, self.started = os.getpid(), [], 0
 
     def _fork(self) -> _Process:
-        ours, theirs = Pipe()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         pid = os.fork()
         if pid == 0:  # the engine process
             code = 0
@@ -164,7 +215,7 @@ class EnginePool:
                 if process.alive():
                     return process
                 log.warning("engine process %d had ended while idle; replacing it", process.pid)
-                process.connection.close()
+                process.channel.close()
             return self._fork()
 
     def _give_back(self, process: _Process) -> None:
@@ -181,17 +232,17 @@ class EnginePool:
         process = self._borrow()
         lowered = False
         try:
-            process.connection.send((request, accept))
+            _send(process.channel, (request.query, request.default_graphs, request.named_graphs, accept))
             deadline = time.monotonic() + limit
-            ready = process.connection.poll(min(self.slow_after, limit))
+            ready = process.ready(min(self.slow_after, limit))
             while not ready and (left := deadline - time.monotonic()) > 0:
-                # Judge by the CPU the query has burnt, not by the time it waited: under load a quick
+                # Judge by the CPU this query has burnt, not by the time it waited: under load a quick
                 # query may wait its turn, and it must not be sent to the back of the queue for that.
-                if not lowered and _cpu_seconds(process.pid) >= self.slow_after:
+                if not lowered and _cpu_seconds(process.pid) - process.cpu >= self.slow_after:
                     lowered = _lower_priority(process.pid)
-                ready = process.connection.poll(min(self.slow_after, left))
-            outcome, payload = process.connection.recv() if ready else ("late", None)
-        except (EOFError, OSError) as error:
+                ready = process.ready(min(self.slow_after, left))
+            outcome, payload, process.cpu = _receive(process.channel) if ready else ("late", None, 0.0)
+        except (EOFError, OSError, struct.error) as error:
             process.kill()
             log.error(
                 "engine process %d ended on a query (%s); replacing it:\n%s",
@@ -217,7 +268,7 @@ class EnginePool:
         if outcome == "failed":
             log.error("query engine failed:\n%s", payload)
             raise EngineFailure("the query engine failed on this query")
-        return payload
+        return QueryAnswer(*payload)
 
     def close(self) -> None:
         with self._lock:

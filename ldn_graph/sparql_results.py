@@ -1,7 +1,10 @@
 """Writing query answers in the SPARQL result formats and the RDF formats.
 
-Solutions are written here rather than by pyoxigraph's own serialiser because the endpoint cuts a result
-at its row limit, and pyoxigraph can only serialise a whole result. Graphs are written by pyoxigraph.
+pyoxigraph can only serialise a whole result, while the endpoint cuts a result at its row limit. So
+:func:`write_solutions_within` lets pyoxigraph write JSON and CSV results (several times faster than
+Python) but gives up as soon as the output may hold more rows than the limit; those results, and XML and
+TSV (whose native output differs from ours in form), are written here row by row. Graphs are written by
+pyoxigraph.
 """
 
 from __future__ import annotations
@@ -12,7 +15,16 @@ import json
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
-from pyoxigraph import BlankNode, Literal, NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Triple,
+    serialize,
+)
 
 from ldn_graph.prefixes import PREFIXES
 
@@ -128,6 +140,54 @@ _SOLUTION_WRITERS = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}
 def write_solutions(variables: Sequence[str], rows: Iterable[Row], key: str) -> bytes:
     """SELECT results in the result format ``key`` (json, xml, csv or tsv)."""
     return _SOLUTION_WRITERS[key](variables, rows)
+
+
+# Formats pyoxigraph writes exactly as we do, each with a byte string that appears at least once per row
+# beyond ``offset`` (JSON: "},{" between two solutions; CSV: the line end of the header and of each row,
+# more where a quoted value holds a line break), so counting it bounds the rows from above.
+_NATIVE = {"json": (QueryResultsFormat.JSON, b"},{", 1), "csv": (QueryResultsFormat.CSV, b"\n", -1)}
+NATIVE_SOLUTION_FORMATS = frozenset(_NATIVE)
+
+
+class _TooManyRows(Exception):
+    pass
+
+
+class _RowBoundedOutput:
+    """A binary sink for pyoxigraph that stops the writing once the output may hold too many rows."""
+
+    def __init__(self, separator: bytes, offset: int, max_rows: int):
+        self.chunks: list[bytes] = []
+        self.separator, self.left = separator, max_rows - offset
+        self.tail = b""  # the end of the last chunk, where a separator may begin
+
+    def write(self, chunk) -> int:
+        chunk = bytes(chunk)
+        self.left -= (self.tail + chunk).count(self.separator)
+        if self.left < 0:
+            raise _TooManyRows
+        self.tail = chunk[1 - len(self.separator) :] if len(self.separator) > 1 else b""
+        self.chunks.append(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
+def write_solutions_within(solutions: QuerySolutions, key: str, max_rows: int) -> tuple[bytes, int] | None:
+    """``solutions`` written by pyoxigraph in ``key`` (one of NATIVE_SOLUTION_FORMATS), and a bound on its
+    rows never above ``max_rows``; None when the result may hold more rows than that. Either way the
+    solutions are spent: to cut a longer result, evaluate the query again and use :func:`write_solutions`.
+    """
+    results_format, separator, offset = _NATIVE[key]
+    output = _RowBoundedOutput(separator, offset, max_rows)
+    try:
+        solutions.serialize(output, results_format)
+    except _TooManyRows:
+        return None
+    body = b"".join(output.chunks)
+    empty = key == "json" and body.endswith(b"[]}}")  # no solution: no separator, yet one row counted
+    return body, 0 if empty else max_rows - output.left
 
 
 def write_boolean(value: bool, key: str) -> bytes:
