@@ -238,6 +238,41 @@ def _serve_option(name: str, *dest: str, **kwargs):
     help="A SPARQL 1.1 query endpoint holding the graph (Oxigraph: http://HOST:7878/query), answering "
     "instead of the embedded store; load it with ldn-graph load. Downloads still come from --releases.",
 )
+# Fair use per client and hot reload (docs/operations.md); passed to ServeConfig by name.
+@_serve_option(
+    "client-concurrency",
+    default=4,
+    type=int,
+    show_default=True,
+    help="Requests in flight per client (0: no limit).",
+)
+@_serve_option(
+    "client-query-time",
+    default=60.0,
+    type=float,
+    show_default=True,
+    help="Seconds of serving time per client in any --client-window (0: no limit); over it: 429.",
+)
+@_serve_option("client-window", default=60.0, type=float, show_default=True, help="The window, in seconds.")
+@_serve_option(
+    "client-header",
+    default=None,
+    help="Header naming the client, set by a trusted proxy (X-Forwarded-For: its last address). Only behind "
+    "such a proxy: clients could set it themselves.",
+)
+@_serve_option(
+    "fair-use-exempt",
+    multiple=True,
+    default=("127.0.0.0/8", "::1"),
+    show_default=True,
+    help="A network whose clients are never limited (repeatable); 'none' for none.",
+)
+@_serve_option(
+    "pid-file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the server's PID here, for ldn-graph reload.",
+)
 def serve(
     host,
     port,
@@ -250,6 +285,7 @@ def serve(
     release_file,
     releases_dir,
     store_url,
+    **limits,
 ) -> None:
     """Serve the graph: SPARQL endpoint, entity pages and downloads."""
     from ldn_graph.web.server import ServeConfig, run_server
@@ -275,8 +311,31 @@ def serve(
             release_file=release_file,
             releases=releases_dir,
             store_url=store_url,
+            **limits,
         )
     )
+
+
+@main.command()
+@click.option(
+    "--pid-file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The --pid-file the server was started with.",
+)
+@click.option("--wait", default=120.0, type=float, show_default=True, help="Seconds to wait for the outcome.")
+def reload(pid_file: Path, wait: float) -> None:
+    """Make a running server serve the newest release that verifies (exit 0 loaded, 1 refused, 2 error).
+
+    The server loads and checks the new graph before it changes anything; a release that fails leaves
+    the old graph serving."""
+    from ldn_graph.reload import request_reload
+
+    click.echo(f"asking the server of {pid_file} to reload; waiting for it to load the graph", err=True)
+    outcome = request_reload(pid_file, wait)
+    served = f"release {outcome.release}" if outcome.release else f"graph version {outcome.version}"
+    click.echo(f"{outcome.message}: serving {served} ({outcome.triples:,} triples)", err=True)
+    sys.exit(EXIT_OK if outcome.loaded else EXIT_VIOLATIONS)
 
 
 # --- Linking with other graphs: link health, SSSOM mapping set, KGX export ---------------------------

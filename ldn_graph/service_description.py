@@ -43,8 +43,11 @@ def _number(value: int) -> Literal:
     return Literal(str(value), datatype=_XSD_INTEGER)
 
 
-def describe_service(store: Store, endpoint_url: str, void_url: str) -> list[Triple]:
-    """The service description of an endpoint at ``endpoint_url`` answering from ``store``."""
+def describe_service(
+    store: Store, endpoint_url: str, void_url: str, limits: str | None = None
+) -> list[Triple]:
+    """The service description of an endpoint at ``endpoint_url`` answering from ``store``; ``limits``
+    (the endpoint's time, row and fair-use limits in English) becomes the service's ``rdfs:comment``."""
     service = NamedNode(endpoint_url)
     dataset = NamedNode(endpoint_url + "#dataset")
     default_graph = NamedNode(endpoint_url + "#default-graph")
@@ -55,6 +58,10 @@ def describe_service(store: Store, endpoint_url: str, void_url: str) -> list[Tri
         Triple(service, _sd("defaultEntailmentRegime"), _SIMPLE_ENTAILMENT),
         Triple(service, _sd("defaultDataset"), dataset),
     ]
+    if limits:
+        triples.append(
+            Triple(service, NamedNode(PREFIXES["rdfs"] + "comment"), Literal(limits, language="en"))
+        )
     triples += [
         Triple(service, _sd("resultFormat"), NamedNode(media_format.format_iri))
         for media_format in (*RESULT_FORMATS, *RDF_FORMATS)

@@ -43,7 +43,11 @@ class Endpoint:
 
     @cached_property
     def service_description(self) -> list:
-        return describe_service(self.store, self.config.endpoint_url, self.config.void_url)
+        from ldn_graph.web.fair_use import limits_text
+
+        return describe_service(
+            self.store, self.config.endpoint_url, self.config.void_url, limits_text(self.config)
+        )
 
     @cached_property
     def graph_summary(self) -> tuple[str | None, int]:
@@ -99,6 +103,11 @@ def create_app(
     app.register_blueprint(downloads_blueprint)
     app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(pages_blueprint)  # the landing page at / and every IRI's page
+    from ldn_graph.web.fair_use import install_fair_use
+    from ldn_graph.web.metrics import install_metrics
+
+    install_metrics(app)  # first: its clock starts before the fair-use check and counts the 429s
+    install_fair_use(app, config)
     app.after_request(_cors)
     return app
 
@@ -108,7 +117,7 @@ def _cors(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     # Scripts reading downloads in parts need the headers of ranges and validators too.
     response.headers["Access-Control-Expose-Headers"] = (
-        "X-SPARQL-MaxRows, ETag, Content-Range, Accept-Ranges, Content-Location"
+        "X-SPARQL-MaxRows, ETag, Content-Range, Accept-Ranges, Content-Location, Retry-After"
     )
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = _CORS_METHODS

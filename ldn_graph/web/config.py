@@ -20,6 +20,13 @@ class ServeConfig:
     data: tuple[Path, ...] = ()  # extra RDF files served beside the release
     release_file: Path | None = None  # None: build the graph from the curated sources
     releases: Path | None = None  # a releases directory: serve its newest valid release and its downloads
+    # Fair use per client (docs/operations.md): requests in flight and seconds of serving time per window.
+    client_concurrency: int = 4  # 0: no limit
+    client_query_time: float = 60.0  # seconds per client_window; 0: no limit
+    client_window: float = 60.0
+    client_header: str | None = None  # a trusted proxy's header naming the client (X-Forwarded-For)
+    fair_use_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1")  # networks never limited
+    pid_file: Path | None = None  # where the master writes its PID, for ``ldn-graph reload``
     store_url: str | None = None  # a remote SPARQL 1.1 query endpoint that holds the graph: no load
 
     @property

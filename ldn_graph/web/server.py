@@ -16,6 +16,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from ldn_graph.web import create_app
 from ldn_graph.web.config import ServeConfig
+from ldn_graph.web.reload import ReloadingArbiter
 from ldn_graph.web.sparql import MAX_URL_BYTES, POST_HINT
 
 __all__ = ["ServeConfig", "gunicorn_options", "run_server"]
@@ -36,7 +37,9 @@ def gunicorn_options(config: ServeConfig) -> dict[str, object]:
         "threads": max(1, config.threads),
         "preload_app": True,
         "timeout": int(config.timeout) + _WORKER_TIMEOUT_MARGIN,
-        "graceful_timeout": 5,
+        # Workers stopped by a reload finish their requests first: the longest one takes the time limit.
+        "graceful_timeout": max(5, int(config.timeout) + 2),
+        "pidfile": str(config.pid_file) if config.pid_file else None,
         # Queries come in URLs too: allow the longest request line gunicorn can take (its default is 4094).
         "limit_request_line": MAX_URL_BYTES,
         "proc_name": "ldn-graph",
@@ -67,9 +70,10 @@ class _Worker(ThreadWorker):
 
 
 class _Server(BaseApplication):
-    def __init__(self, app: Flask, options: dict[str, object]):
+    def __init__(self, app: Flask, options: dict[str, object], config: ServeConfig):
         self.application = app
         self.options = options
+        self.config = config
         super().__init__()
 
     def load_config(self) -> None:
@@ -83,10 +87,19 @@ class _Server(BaseApplication):
     def load(self) -> Flask:
         return self.application
 
+    def run(self) -> None:
+        # SIGHUP loads the new graph before gunicorn rotates the workers (ldn_graph/web/reload.py).
+        arbiter = ReloadingArbiter(self)
+        arbiter.pid_file = self.config.pid_file
+        arbiter.run()
+
+    def make_application(self) -> Flask:
+        return create_app(self.config)
+
 
 def run_server(config: ServeConfig) -> None:
-    """Load the dataset, then serve it until stopped (SIGTERM or Ctrl-C)."""
+    """Load the dataset, then serve it until stopped (SIGTERM or Ctrl-C); SIGHUP reloads it."""
     logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
     app = create_app(config)  # load before binding, so a bad file fails fast with a clear message
     logging.getLogger(__name__).info("SPARQL endpoint at %s", config.endpoint_url)
-    _Server(app, gunicorn_options(config)).run()
+    _Server(app, gunicorn_options(config), config).run()

@@ -1,0 +1,61 @@
+"""Numbers shared by a server's processes: a block of memory made before the workers fork, and its lock.
+
+Fair-use limits and request metrics must count across every gunicorn worker, and across the workers a
+reload starts, so they live in one anonymous shared mapping made in the master (``preload_app``) and
+inherited by each forked process. The lock is a POSIX record lock on the mapping's file, which the
+kernel releases when its holder dies: a worker killed mid-update can never leave the others waiting
+(a semaphore would stay taken). Record locks belong to a process, not a thread, so a thread lock
+serialises the threads of one process in front of it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import mmap
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class SharedMemory:
+    """``size`` bytes of zeroed memory shared with every process forked after this one made it."""
+
+    def __init__(self, size: int, name: str = "ldn-graph"):
+        self.size = size
+        self._fd = os.memfd_create(name, os.MFD_CLOEXEC)
+        os.ftruncate(self._fd, size)
+        self._map = mmap.mmap(self._fd, size)  # MAP_SHARED: forked processes see each other's writes
+        self._threads = threading.Lock()
+
+    def array(self, offset: int, count: int, typecode: str) -> memoryview:
+        """``count`` items of ``typecode`` ("q": 64-bit integers, "d": doubles) from byte ``offset``."""
+        width = 8
+        return memoryview(self._map)[offset : offset + count * width].cast(typecode)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        with self._threads:
+            fcntl.lockf(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.lockf(self._fd, fcntl.LOCK_UN)
+
+
+class Layout:
+    """Hands out consecutive 8-byte arrays of one SharedMemory; sized first, then made."""
+
+    def __init__(self) -> None:
+        self._arrays: list[tuple[str, int, str]] = []
+
+    def add(self, name: str, count: int, typecode: str) -> None:
+        self._arrays.append((name, count, typecode))
+
+    def make(self) -> tuple[SharedMemory, dict[str, memoryview]]:
+        memory = SharedMemory(max(8, sum(count for _, count, _ in self._arrays) * 8))
+        arrays, offset = {}, 0
+        for name, count, typecode in self._arrays:
+            arrays[name] = memory.array(offset, count, typecode)
+            offset += count * 8
+        return memory, arrays

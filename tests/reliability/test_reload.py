@@ -1,0 +1,157 @@
+"""Hot reload under load: SIGHUP (through ``ldn-graph reload``) makes the live server build a new store
+from the newest release and rotate its workers, while 50 reader threads query it. Every answer comes
+wholly from the old or wholly from the new graph; a release that fails to verify or load leaves the old
+one serving; a release that runs out of disk while being written leaves nothing behind to load."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+
+import ldn_graph.release as release_module
+from ldn_graph.describe import DATASET
+from ldn_graph.release import make_release
+
+ROOT = Path(__file__).resolve().parents[2]
+READERS = 50
+NALTREXONE = "https://w3id.org/ldngraph/id/naltrexone"
+# The graph's own version and naltrexone's label, from one store: a mix of two graphs would show.
+PROBE = f"""SELECT ?version ?label WHERE {{
+  <{DATASET}> <http://www.w3.org/ns/dcat#version> ?version .
+  <{NALTREXONE}> rdfs:label ?label }}"""
+
+
+@pytest.fixture
+def release_as(sources, version, changelog):
+    """``release_as(out, "0.1.1", label)``: release the sources with naltrexone's label changed."""
+
+    def release(out: Path, number: str, label: str) -> None:
+        substances = sources / "graph_data" / "substances.ttl"
+        text = substances.read_text(encoding="utf-8").replace('"naltrexone"@en', f'"{label}"@en', 1)
+        substances.write_text(text, encoding="utf-8")
+        changelog(version(number))
+        make_release(out, sources)
+
+    return release
+
+
+def _reload(pid_file: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ldn_graph", "reload", "--pid-file", str(pid_file), "--wait", "60"],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+
+
+def _answer(endpoint: str, session: requests.Session) -> tuple[str, ...]:
+    response = session.get(endpoint, params={"query": PROBE}, timeout=30)
+    assert response.status_code == 200, response.text
+    rows = response.json()["results"]["bindings"]
+    return tuple(sorted(f"{row['version']['value']}|{row['label']['value']}" for row in rows))
+
+
+def test_reload_swaps_the_graph_whole_under_50_readers(tmp_path, sources, release_as, monkeypatch, launch):
+    out = tmp_path / "releases"
+    make_release(out, sources)
+    pid_file = tmp_path / "server.pid"
+    server = launch("--releases", str(out), "--pid-file", str(pid_file), log=tmp_path / "server.log")
+    try:
+        old = _answer(server.endpoint, requests.Session())
+        release_as(out, "0.1.1", "naltrexone (revised)")
+        answers: Counter = Counter()
+        failures: list[str] = []
+        stop = threading.Event()
+
+        def read() -> None:
+            session = requests.Session()
+            while not stop.is_set():
+                try:
+                    answers[_answer(server.endpoint, session)] += 1
+                except (AssertionError, requests.RequestException) as error:
+                    failures.append(str(error)[:200])
+
+        readers = [threading.Thread(target=read) for _ in range(READERS)]
+        for reader in readers:
+            reader.start()
+        time.sleep(1.0)
+        reloaded = _reload(pid_file)
+        time.sleep(2.0)
+        stop.set()
+        for reader in readers:
+            reader.join()
+        assert reloaded.returncode == 0, reloaded.stderr
+        assert "release 0.1.1" in reloaded.stderr
+        new = _answer(server.endpoint, requests.Session())
+        assert old == ("0.1.0|naltrexone",) and new == ("0.1.1|naltrexone (revised)",)
+        assert set(answers) == {old, new}, answers  # nothing else: no answer mixes the two graphs
+        assert answers[old] > 0 and answers[new] > 0
+        assert failures == [], failures[:5]
+        health = requests.get(server.url + "/health", timeout=10).json()
+        assert health["release"] == "0.1.1"
+        metrics = requests.get(server.url + "/metrics", timeout=10).text
+        assert 'ldngraph_reloads_total{outcome="loaded"} 1' in metrics
+    finally:
+        server.stop()
+
+
+def test_a_failing_release_leaves_the_old_graph_serving(tmp_path, sources, release_as, monkeypatch, launch):
+    served = tmp_path / "served.nt"
+    shutil.copy(ROOT / "tests" / "endpoint" / "fixtures" / "release.nt", served)
+    pid_file = tmp_path / "server.pid"
+    server = launch("--release", str(served), "--pid-file", str(pid_file), log=tmp_path / "server.log")
+    try:
+        before = requests.get(server.url + "/health", timeout=10).json()
+        served.write_text("<https://w3id.org/ldngraph/id/x> <broken\n", encoding="utf-8")  # does not parse
+        refused = _reload(pid_file)
+        assert refused.returncode == 1, refused.stderr
+        assert "refused" in refused.stderr and str(served) in refused.stderr
+        assert requests.get(server.url + "/health", timeout=10).json() == before
+        assert requests.get(server.endpoint, params={"query": "ASK { ?s ?p ?o }"}, timeout=10).json()[
+            "boolean"
+        ]
+        metrics = requests.get(server.url + "/metrics", timeout=10).text
+        assert 'ldngraph_reloads_total{outcome="refused"} 1' in metrics
+    finally:
+        server.stop()
+
+
+def test_a_release_cut_short_by_a_full_disk_is_never_served(
+    tmp_path, sources, release_as, monkeypatch, launch
+):
+    out = tmp_path / "releases"
+    make_release(out, sources)
+    pid_file = tmp_path / "server.pid"
+    server = launch("--releases", str(out), "--pid-file", str(pid_file), log=tmp_path / "server.log")
+    try:
+        real_write = release_module._write_file
+        written: list[Path] = []
+
+        def fill_the_disk(path: Path, data: bytes) -> None:
+            # No small file system can be mounted here: the write fails as a full disk makes it fail.
+            written.append(path)
+            if len(written) == 3:
+                real_write(path, data[: len(data) // 2])
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            real_write(path, data)
+
+        monkeypatch.setattr(release_module, "_write_file", fill_the_disk)
+        with pytest.raises(OSError) as raised:
+            release_as(out, "0.1.1", "naltrexone (revised)")
+        assert raised.value.errno == errno.ENOSPC
+        assert sorted(p.name for p in out.iterdir()) == ["0.1.0", "latest"]  # no partial file or directory
+        reloaded = _reload(pid_file)
+        assert reloaded.returncode == 0 and "release 0.1.0" in reloaded.stderr, reloaded.stderr
+        assert _answer(server.endpoint, requests.Session()) == ("0.1.0|naltrexone",)
+    finally:
+        server.stop()
