@@ -181,25 +181,32 @@ class RemoteStore:
         for attempt in (1, 2):
             connection = self._connection()
             reused = connection.sock is not None
+            chunks: list[bytes] = []
             try:
                 if reused:
                     connection.sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 connection.request("POST", target, body=payload, headers=headers)
                 response = connection.getresponse()
-                chunks = []
-                while chunk := response.read(_CHUNK):
+                while chunk := response.read1(_CHUNK):  # what has come, not a full 64 KiB
                     chunks.append(chunk)
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise TimeoutError
-                    connection.sock.settimeout(left)
+                    if connection.sock is not None:  # None once a store that closes has sent it all
+                        connection.sock.settimeout(left)
+                chunks.append(response.read())  # b"", but ends the response so the connection is reusable
                 body = b"".join(chunks)
                 if response.will_close:
                     self._drop()
             except TimeoutError:
                 self._drop()
+                # Oxigraph writes that it cancelled the query into the answer it began, then may hold
+                # the connection open: say so rather than only that the store was slow.
+                stopped = b"".join(chunks[-2:])[-500:]
+                why = "the store stopped the query at its own time limit" if _STOPPED.search(stopped) else ""
                 raise RemoteTimeout(
-                    f"the query ran past the time limit of {self.timeout:g} s: the store did not answer"
+                    f"the query ran past the time limit of {self.timeout:g} s: "
+                    + (why or "the store did not answer")
                 ) from None
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as error:
                 self._drop()

@@ -87,6 +87,76 @@ def test_slow_store_is_abandoned_at_the_limit():
         connection.close()
 
 
+# What stores answer when they fail, as raw HTTP responses (Oxigraph's cancellation text as it sends it).
+_CUT = b'{"head":{"vars":["n"]},"results":{"bindings":[The SPARQL operation has been cancelled'
+STORE_FAILURES = {
+    "busy": (
+        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 17\r\n\r\nQuery timed out.\n",
+        RemoteTimeout,
+        "503",
+    ),
+    "stopped": (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nConnection: close\r\n\r\n"
+        + _CUT,
+        RemoteTimeout,
+        "own time limit",
+    ),
+    "stopped, held open": (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + f"{len(_CUT):x}\r\n".encode()
+        + _CUT
+        + b"\r\n",
+        RemoteTimeout,
+        "own time limit",
+    ),
+    "failed": (
+        b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\n\r\noops\n",
+        RemoteStoreError,
+        "500",
+    ),
+    "garbled": (
+        b'HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\nContent-Length: 9\r\n\r\n{"head":[',
+        RemoteStoreError,
+        "broken answer",
+    ),
+    "not SPARQL": (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nhi",
+        RemoteStoreError,
+        "media type",
+    ),
+}
+
+
+@pytest.mark.parametrize("failure", STORE_FAILURES, ids=str)
+def test_a_failing_store_is_a_clear_error(failure):
+    response, error, message = STORE_FAILURES[failure]
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def answer_once():
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(response)
+        if "held open" in failure:
+            held.append(connection)  # closed by the test, after the client gave up
+        else:
+            connection.close()
+
+    threading.Thread(target=answer_once, daemon=True).start()
+    started = time.monotonic()
+    try:
+        with (
+            pytest.raises(error, match=message),
+            RemoteStore(f"http://127.0.0.1:{listener.getsockname()[1]}/query", timeout=1) as remote,
+        ):
+            list(remote.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
+        assert time.monotonic() - started < 1.5
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
 def test_bad_store_url():
     with pytest.raises(LdnGraphError, match="http"):
         RemoteStore("file:///etc/passwd")
