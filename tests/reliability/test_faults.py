@@ -1,0 +1,103 @@
+"""Faults on the live server: an engine process killed mid-query or one that stops responding. The
+client gets a clear 503, the pool replaces the process, the next requests succeed, and /metrics and the
+request log record it. (An engine crash on hostile input and killing every engine while a runaway runs
+are in tests/safety/test_limits.py; a release cut short by a full disk in test_reload.py.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
+TIMEOUT = 2.0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _engines(server) -> list[int]:
+    return [engine for worker in _children(server.process.pid) for engine in _children(worker)]
+
+
+@pytest.fixture
+def one_worker(built_graph, launch, tmp_path):
+    server = launch(
+        "--release",
+        str(built_graph),
+        "--workers",
+        "1",
+        "--timeout",
+        str(TIMEOUT),
+        log=tmp_path / "server.log",
+    )
+    server.log = tmp_path / "server.log"
+    yield server
+    server.stop()
+
+
+def _ok(server, tag: str) -> None:
+    response = requests.get(server.endpoint, params={"query": f"ASK {{ ?s ?p ?o }} # {tag}"}, timeout=10)
+    assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+def test_an_engine_killed_mid_query_gives_a_clear_503_and_is_replaced(one_worker):
+    result: list[requests.Response] = []
+    thread = threading.Thread(
+        target=lambda: result.append(requests.get(one_worker.endpoint, params={"query": RUNAWAY}, timeout=10))
+    )
+    thread.start()
+    time.sleep(0.6)
+    busy = [pid for pid in _engines(one_worker) if os.getpriority(os.PRIO_PROCESS, pid) == 19]
+    assert len(busy) == 1  # the runaway's process, lowered after 0.2 s of CPU
+    started = time.perf_counter()
+    os.kill(busy[0], signal.SIGKILL)
+    thread.join()
+    assert time.perf_counter() - started < 1.0  # at once, not at the time limit
+    assert result[0].status_code == 503
+    assert "stopped while answering" in result[0].text and "restarted" in result[0].text
+    for i in range(5):
+        _ok(one_worker, f"after kill {i}")
+    metrics = requests.get(one_worker.url + "/metrics", timeout=10).text
+    assert 'ldngraph_http_requests_total{route="/sparql",status="503"} 1' in metrics
+    records = [
+        json.loads(line.split("ldn_graph.access: ", 1)[1])
+        for line in one_worker.log.read_text().splitlines()
+        if "ldn_graph.access: " in line
+    ]
+    crashed = [r for r in records if r["status"] == 503]
+    assert len(crashed) == 1 and crashed[0]["route"] == "/sparql" and len(crashed[0]["query"]) == 16
+
+
+def test_engines_that_stop_responding_are_replaced(one_worker):
+    _ok(one_worker, "warm")
+    stopped = set(_engines(one_worker))
+    assert stopped
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)  # alive, but never answers again
+    # Each hung process costs the one request sent to it the time limit (a clear 503), then is killed
+    # and replaced by a fresh one: after as many 503s as there were hung processes, all is well.
+    statuses = []
+    for i in range(len(stopped) + 5):
+        started = time.perf_counter()
+        response = requests.get(
+            one_worker.endpoint, params={"query": f"ASK {{ ?s ?p ?o }} # {i}"}, timeout=10
+        )
+        assert time.perf_counter() - started < TIMEOUT + 0.5 + 1.0  # slack for a shared machine
+        assert response.status_code in (200, 503), response.text
+        if response.status_code == 503:
+            assert "time limit" in response.text
+        statuses.append(response.status_code)
+    assert statuses.count(503) <= len(stopped)
+    assert statuses[-5:] == [200] * 5
+    assert not stopped & set(_engines(one_worker))  # every hung process was killed
