@@ -6,6 +6,10 @@ thousand ``UNION`` branches or ``||`` operators, and pyoxigraph can neither swit
 be told which graphs ``FROM`` may name. So the query text is checked here first, without parsing
 SPARQL: strings, IRIs and comments are masked so that brackets or keywords inside them do not count.
 
+Most queries are plainly within every limit, which cheap counts over the raw text show: brackets,
+branch operators and keywords can only be fewer once strings, IRIs and comments are masked. Only a query
+those counts cannot clear is masked and scanned.
+
 Every refusal says what was found and what the limit is. ``SERVICE`` is refused unless its endpoint is
 written as an absolute IRI on the allow-list (a variable or relative endpoint never is); ``FROM`` and
 ``FROM NAMED`` may only name graphs the store holds.
@@ -85,33 +89,49 @@ class QueryGuard:
             raise QueryTooLarge(
                 f"the query is {len(query):,} characters long; the limit is {self.max_chars:,}"
             )
+        if "\\" not in query and self._plainly_within(query):
+            return
         bare = _SKIPPED.sub(_blank_out, query)
         if "\\" in bare:
             # Codepoint escapes belong in strings and IRIs; outside them they could spell a keyword.
             raise BadRequest(f"unexpected backslash at character {bare.index(chr(92)) + 1} of the query")
         self._check_shape(bare)
+        lowered = _lowered(bare)
+        services = list(_SERVICE.finditer(bare)) if "service" in lowered else []
+        froms = list(_FROM.finditer(bare)) if self.held_graphs is not None and "from" in lowered else []
+        if not services and not froms:
+            return
         prologue = _Prologue.read(query, bare, self.prefixes, self.base_iri)
-        for match in _SERVICE.finditer(bare):
+        for match in services:
             self._check_service(query, bare, match.end(), prologue)
-        if self.held_graphs is not None:
-            for match in _FROM.finditer(bare):
-                named = "FROM NAMED" if match.group(2) else "FROM"
-                iri = prologue.name_at(query, bare, match.end())
-                if iri is None:
-                    raise BadRequest(f"{named} needs an IRI")
-                self._check_graph(iri, named)
+        for match in froms:
+            named = "FROM NAMED" if match.group(2) else "FROM"
+            iri = prologue.name_at(query, bare, match.end())
+            if iri is None:
+                raise BadRequest(f"{named} needs an IRI")
+            self._check_graph(iri, named)
+
+    def _plainly_within(self, text: str) -> bool:
+        """True when counts over ``text`` (the query, or the query masked) show it within every limit.
+
+        Masking only blanks characters out, so each count over the raw query bounds the one over the
+        masked query from above.
+        """
+        lowered = _lowered(text)
+        return (
+            text.count("{") + text.count("(") + text.count("[") <= self.max_depth
+            and _branch_bound(text, lowered) <= self.max_branches
+            and "service" not in lowered
+            and (self.held_graphs is None or "from" not in lowered)
+        )
 
     def _check_shape(self, bare: str) -> None:
-        depth = deepest = 0
-        for char in bare:
-            if char in "{([":
-                depth += 1
-                if depth > deepest:
-                    deepest = depth
-            elif char in "})]":
-                depth -= 1
-        if deepest > self.max_depth:
+        # A query cannot nest deeper than the brackets it opens: only walk it when it opens enough.
+        opened = bare.count("{") + bare.count("(") + bare.count("[")
+        if opened > self.max_depth and (deepest := _deepest(bare)) > self.max_depth:
             raise BadRequest(f"the query nests brackets {deepest} deep; the limit is {self.max_depth}")
+        if _branch_bound(bare, _lowered(bare)) <= self.max_branches:
+            return
         branches = sum(1 for _ in _BRANCHES.finditer(bare))
         if branches > self.max_branches:
             raise BadRequest(
@@ -180,6 +200,37 @@ class _Prologue:
             namespace = self.prefixes.get(prefix)
             return namespace + local if namespace is not None else None
         return None
+
+
+def _deepest(bare: str) -> int:
+    depth = deepest = 0
+    for char in bare:
+        if char in "{([":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif char in "})]":
+            depth -= 1
+    return deepest
+
+
+def _branch_bound(text: str, lowered: str) -> int:
+    """At least the number of _BRANCHES matches in ``text``: each takes one of these characters or a UNION."""
+    return sum(text.count(char) for char in "|&!/") + lowered.count("union")
+
+
+# The letters outside ASCII that the keyword patterns, ignoring case the Unicode way, take for ASCII ones:
+# dotted capital I, dotless i, long s and the Kelvin sign.
+_ASCII_FOLDS = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"), ("\u212a", "k"))
+
+
+def _lowered(text: str) -> str:
+    """``text`` in lower case, in which a keyword appears wherever the keyword patterns would find it."""
+    if not text.isascii():
+        for letter, ascii_letter in _ASCII_FOLDS:
+            if letter in text:
+                text = text.replace(letter, ascii_letter)
+    return text.lower()
 
 
 def _iri_at(query: str, at: int) -> str | None:
