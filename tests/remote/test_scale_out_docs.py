@@ -1,0 +1,46 @@
+"""docs/scale-out.md keeps up with the code: its commands use real options, and every store has its row."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from ldn_graph.cli import main
+
+DOCS = (Path(__file__).resolve().parents[2] / "docs" / "scale-out.md").read_text(encoding="utf-8")
+STORES = ("Oxigraph", "Fuseki", "QLever", "Virtuoso", "GraphDB", "Neptune")
+
+
+def _commands() -> list[list[str]]:
+    blocks = re.findall(r"```sh\n(.*?)```", DOCS, re.S)
+    lines = [line for block in blocks for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+    return [shlex.split(line) for line in lines if line.strip().startswith("ldn-graph ")]
+
+
+@pytest.mark.parametrize("command", _commands(), ids=lambda c: " ".join(c[:2]))
+def test_commands_use_real_options(command):
+    subcommand = main.commands[command[1]]
+    known = {opt for param in subcommand.params for opt in param.opts}
+    used = [word for word in command[2:] if word.startswith("--")]
+    assert used and set(used) <= known, set(used) - known
+
+
+def test_the_docs_show_load_and_serve():
+    assert {command[1] for command in _commands()} == {"load", "serve"}
+
+
+@pytest.mark.parametrize("store", STORES)
+def test_every_store_has_its_endpoints_and_its_timeout(store):
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in DOCS.splitlines()
+        if line.strip().startswith("| ")  # the endpoints table is indented inside a list
+    ]
+    rows = [row for row in rows if store in row[0]]
+    assert any("http" in " ".join(row[1:]) for row in rows), f"{store}: where its endpoints are"
+    timeouts = [row for row in rows if row[-1].startswith(("yes", "no ("))]
+    assert len(timeouts) == 1, f"{store}: one timeout row saying whether it was tested here"
+    assert timeouts[0][1], f"{store}: which setting"
