@@ -241,7 +241,7 @@ def _serve_option(name: str, *dest: str, **kwargs):
 # Fair use per client and hot reload (docs/operations.md); passed to ServeConfig by name.
 @_serve_option(
     "client-concurrency",
-    default=4,
+    default=2,
     type=int,
     show_default=True,
     help="Requests in flight per client (0: no limit).",

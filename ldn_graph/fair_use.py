@@ -43,7 +43,7 @@ class FairUseConfigError(LdnGraphError):
 
 @dataclass(frozen=True)
 class FairUsePolicy:
-    concurrency: int = 4  # requests in flight per client; 0: no limit
+    concurrency: int = 2  # requests in flight per client; 0: no limit
     query_time: float = 60.0  # seconds of serving time per client per window; 0: no limit
     window: float = 60.0
     client_header: str | None = None  # e.g. X-Forwarded-For, set by a trusted proxy

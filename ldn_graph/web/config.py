@@ -21,7 +21,7 @@ class ServeConfig:
     release_file: Path | None = None  # None: build the graph from the curated sources
     releases: Path | None = None  # a releases directory: serve its newest valid release and its downloads
     # Fair use per client (docs/operations.md): requests in flight and seconds of serving time per window.
-    client_concurrency: int = 4  # 0: no limit
+    client_concurrency: int = 2  # 0: no limit; a quarter of the 8 requests a default server has in flight
     client_query_time: float = 60.0  # seconds per client_window; 0: no limit
     client_window: float = 60.0
     client_header: str | None = None  # a trusted proxy's header naming the client (X-Forwarded-For)

@@ -1,0 +1,314 @@
+"""Soak test: a bounded load at a fixed rate against our server on loopback, with hostile clients.
+
+    python bench/soak.py --rate 50 --duration 600
+
+Serves a fresh release of the LDN graph (``--releases``, so downloads are real) with every limit on and
+``--client-header X-Client``, so that simulated clients are told apart on one machine. Requests leave at
+a fixed rate whatever the answers do (an open loop: a slow server cannot slow the load down): entity
+pages (HTML and Turtle twins), small SELECTs (half repeated, half distinct), downloads, and, from the
+second third of the run on, hostile clients sending runaway, oversize, deeply nested and SERVICE
+queries as fast as their share allows. Side by side in one run: the well-behaved clients' latency
+before the hostile clients start and while they run (the ratio must stay near 1).
+
+Prints requests/s, p50/p95/p99 per route, error and 5xx rates (well-behaved clients must see no
+errors at all), how hostile requests were answered, and memory growth: the slope of PSS summed over
+every server process after warm-up, in % per hour. Results also go to bench/results/soak.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from endpoint import _free_port, _start
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+P95_TARGET_MS, GROWTH_TARGET = 50.0, 1.0  # entity and small-query p95; memory growth % per hour
+TIMEOUT = 10.0
+
+SMALL_QUERIES = (
+    "SELECT ?label WHERE { <https://w3id.org/ldngraph/id/naltrexone> rdfs:label ?label }",
+    "SELECT ?s WHERE { ?s a schema:MedicalCondition } LIMIT 20",
+    "SELECT ?p ?o WHERE { <https://w3id.org/ldngraph/id/low-dose-naltrexone> ?p ?o }",
+    "ASK { ?s biolink:treats ?o }",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s a rdf:Statement }",
+)
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
+HOSTILE = (
+    RUNAWAY,
+    "SELECT * WHERE " + "{" * 500 + " ?s ?p ?o " + "}" * 500,
+    "ASK { FILTER(" + "!" * 5000 + "true) }",
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+    'ASK { FILTER("' + "x" * 150_000 + '" = "y") }',
+    "SELECT * WHERE { ?s ?p }",
+)
+
+
+@dataclass
+class Outcome:
+    route: str
+    client: str  # "reader" or "hostile"
+    phase: str  # "calm" or "attack"
+    status: int  # 0: no answer
+    ms: float
+    late_ms: float  # how late the request left against its schedule
+
+
+@dataclass
+class Report:
+    rate: float
+    duration: float
+    sent: int = 0
+    achieved_rps: float = 0.0
+    routes: dict = field(default_factory=dict)
+    hostile: dict = field(default_factory=dict)
+    reader_errors: int = 0
+    reader_statuses: dict = field(default_factory=dict)
+    reader_5xx: int = 0
+    calm_p95_ms: float = 0.0
+    attack_p95_ms: float = 0.0
+    pss_mb: list = field(default_factory=list)  # (seconds, every process, master and workers)
+    growth_pct_per_hour: float = 0.0  # every process
+    long_lived_growth_pct_per_hour: float = 0.0  # master and workers
+    max_late_ms: float = 0.0
+
+
+def _entities(endpoint: str) -> list[str]:
+    query = 'SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER STRSTARTS(STR(?s), "https://w3id.org/ldngraph/id/") }'
+    rows = requests.get(endpoint, params={"query": query}, timeout=30).json()["results"]["bindings"]
+    return [row["s"]["value"].removeprefix("https://w3id.org/ldngraph/id/") for row in rows]
+
+
+class Load:
+    def __init__(self, base: str, entities: list[str], version: str, seed: int):
+        self.base, self.entities, self.version = base, entities, version
+        self.random = random.Random(seed)
+        self.local = threading.local()
+        self.distinct = 0
+
+    def session(self) -> requests.Session:
+        if not hasattr(self.local, "session"):
+            self.local.session = requests.Session()
+        return self.local.session
+
+    def pick(self, attack: bool) -> tuple[str, str, dict, str]:
+        """(route, method-and-url, request keywords, client kind) of the next request."""
+        roll = self.random.random()
+        reader = {"X-Client": f"reader-{self.random.randrange(20)}"}
+        if attack and roll < 0.10:
+            query = self.random.choice(HOSTILE)
+            headers = {
+                "X-Client": f"hostile-{self.random.randrange(2)}",
+                "Content-Type": "application/sparql-query",
+            }
+            return "hostile", "POST /sparql", {"data": query.encode(), "headers": headers}, "hostile"
+        if roll < 0.45:
+            slug = self.random.choice(self.entities)
+            suffix, accept = self.random.choice((("", "text/html"), (".ttl", "text/turtle")))
+            return "entity", f"GET /id/{slug}{suffix}", {"headers": reader | {"Accept": accept}}, "reader"
+        if roll < 0.90:
+            query = self.random.choice(SMALL_QUERIES)
+            if self.random.random() < 0.5:
+                self.distinct += 1
+                query += f" # {self.distinct}"  # distinct text: no answer reuse
+            return "select", "GET /sparql", {"params": {"query": query}, "headers": reader}, "reader"
+        name = self.random.choice(("ldn-graph.nt.gz", "void.ttl", "SHA256SUMS"))
+        return "download", f"GET /downloads/{self.version}/{name}", {"headers": reader}, "reader"
+
+    def send(self, route: str, target: str, keywords: dict, client: str, phase: str, due: float) -> Outcome:
+        late = (time.perf_counter() - due) * 1000
+        method, path = target.split(" ", 1)
+        started = time.perf_counter()
+        try:
+            response = self.session().request(method, self.base + path, timeout=TIMEOUT + 5, **keywords)
+            response.content  # noqa: B018  (read the whole body)
+            status = response.status_code
+        except requests.RequestException:
+            status = 0
+        return Outcome(route, client, phase, status, (time.perf_counter() - started) * 1000, late)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _long_lived_mb(master: int) -> float:
+    """PSS of the master and its workers: the processes that live through the whole run (engine
+    processes come and go: one running a runaway query holds tens of MB until it is killed)."""
+    workers = []
+    for task in Path(f"/proc/{master}/task").glob("*"):
+        try:
+            workers += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return sum(_pss_kb(pid) for pid in [master, *workers]) / 1024
+
+
+def _slope_pct_per_hour(samples: list[tuple[float, float]]) -> float:
+    if len(samples) < 3:
+        return 0.0
+    times, values = [t for t, _ in samples], [v for _, v in samples]
+    slope = statistics.linear_regression(times, values).slope  # MB per second
+    return slope * 3600 / statistics.fmean(values) * 100
+
+
+def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -> Report:
+    from ldn_graph.release import make_release
+
+    releases = workdir / "releases"
+    version = make_release(releases).name
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "ldn_graph", "serve", "--port", str(port), "--releases", str(releases)]
+    command += ["--client-header", "X-Client", "--timeout", str(TIMEOUT)]
+    server = _start("ldn-graph-soak", command, base + "/sparql", workdir)
+    report = Report(rate, duration)
+    try:
+        load = Load(base, _entities(base + "/sparql"), version, seed)
+        outcomes: list[Outcome] = []
+        pss: list[tuple[float, float]] = []
+        started = time.perf_counter()
+        total = int(rate * duration)
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            futures = []
+            next_sample = started
+            for number in range(total):
+                due = started + number / rate
+                while (now := time.perf_counter()) < due:
+                    time.sleep(min(due - now, 0.01))
+                if now >= next_sample:
+                    pss.append((now - started, server.pss_mb(), _long_lived_mb(server.process.pid)))
+                    next_sample += 5.0
+                    if len(pss) % 12 == 0:
+                        print(
+                            f"  {now - started:5.0f} s: {number:,} sent, PSS {pss[-1][1]:.0f} MB",
+                            file=sys.stderr,
+                        )
+                phase = "attack" if now - started >= duration / 3 else "calm"
+                route, target, keywords, client = load.pick(phase == "attack")
+                futures.append(pool.submit(load.send, route, target, keywords, client, phase, due))
+            outcomes = [future.result() for future in futures]
+        elapsed = time.perf_counter() - started
+        report.sent = len(outcomes)
+        report.achieved_rps = len(outcomes) / elapsed
+        report.max_late_ms = max(o.late_ms for o in outcomes)
+        by_route = defaultdict(list)
+        for outcome in outcomes:
+            by_route[outcome.route].append(outcome)
+        for route, items in sorted(by_route.items()):
+            times = [o.ms for o in items]
+            report.routes[route] = {
+                "requests": len(items),
+                "rps": len(items) / elapsed,
+                "p50_ms": _percentile(times, 50),
+                "p95_ms": _percentile(times, 95),
+                "p99_ms": _percentile(times, 99),
+                "errors": sum(1 for o in items if not 200 <= o.status < 400),
+                "5xx": sum(1 for o in items if o.status >= 500 or o.status == 0),
+            }
+        readers = [o for o in outcomes if o.client == "reader"]
+        report.reader_errors = sum(1 for o in readers if not 200 <= o.status < 400)
+        report.reader_5xx = sum(1 for o in readers if o.status >= 500 or o.status == 0)
+        report.reader_statuses = dict(
+            Counter(f"{o.route} {o.status}" for o in readers if not 200 <= o.status < 400)
+        )
+        report.hostile = dict(Counter(str(o.status) for o in outcomes if o.client == "hostile"))
+        quick = [o for o in readers if o.route in ("entity", "select")]
+        report.calm_p95_ms = _percentile([o.ms for o in quick if o.phase == "calm"], 95)
+        report.attack_p95_ms = _percentile([o.ms for o in quick if o.phase == "attack"], 95)
+        report.pss_mb = pss
+        steady = [sample for sample in pss if sample[0] >= warmup]
+        report.growth_pct_per_hour = _slope_pct_per_hour([(t, total) for t, total, _ in steady])
+        report.long_lived_growth_pct_per_hour = _slope_pct_per_hour([(t, kept) for t, _, kept in steady])
+    finally:
+        server.stop()
+    return report
+
+
+def render(report: Report) -> str:
+    lines = [
+        f"Soak: {report.sent:,} requests at {report.rate:g}/s for {report.duration:g} s "
+        f"(achieved {report.achieved_rps:.1f}/s; latest departure {report.max_late_ms:.0f} ms behind schedule)",
+        "",
+        "| route | requests | req/s | p50 ms | p95 ms | p99 ms | non-2xx/3xx | 5xx or no answer |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for route, row in report.routes.items():
+        lines.append(
+            f"| {route} | {row['requests']:,} | {row['rps']:.1f} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | "
+            f"{row['p99_ms']:.1f} | {row['errors']} | {row['5xx']} |"
+        )
+    readers = sum(row["requests"] for route, row in report.routes.items() if route != "hostile")
+    growth_ok = report.long_lived_growth_pct_per_hour < GROWTH_TARGET
+    totals = [total for _, total, _ in report.pss_mb]
+    p95 = max(report.routes.get(r, {}).get("p95_ms", 0) for r in ("entity", "select"))
+    ratio = report.attack_p95_ms / report.calm_p95_ms if report.calm_p95_ms else float("nan")
+    lines += [
+        "",
+        f"Well-behaved clients: {report.reader_errors} errors and {report.reader_5xx} 5xx in {readers:,} requests "
+        f"({100 * report.reader_5xx / max(readers, 1):.2f} % 5xx; target 0 %): {report.reader_statuses}.",
+        f"Hostile requests answered: {report.hostile} (time-limit 503s are runaway queries stopped; "
+        "429 is fair use).",
+        f"Entity and small-query p95: {p95:.1f} ms (target < {P95_TARGET_MS:g} ms): "
+        f"{'met' if p95 < P95_TARGET_MS else 'missed'}.",
+        f"Their p95 before hostile clients {report.calm_p95_ms:.1f} ms, during {report.attack_p95_ms:.1f} ms "
+        f"(ratio {ratio:.2f}).",
+        f"Memory, PSS of every process: {totals[0]:.0f} MB at start, {min(totals):.0f}-{max(totals):.0f} MB "
+        f"over the run (engine processes running runaway queries hold tens of MB each until killed); slope "
+        f"after warm-up {report.growth_pct_per_hour:+.2f} % per hour.",
+        f"Memory, PSS of the master and workers: {report.pss_mb[0][2]:.0f} -> {report.pss_mb[-1][2]:.0f} MB; "
+        f"growth after warm-up {report.long_lived_growth_pct_per_hour:+.2f} % per hour "
+        f"(target < {GROWTH_TARGET:g} %): {'met' if growth_ok else 'missed'}.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rate", type=float, default=50.0, help="requests per second (default 50)")
+    parser.add_argument("--duration", type=float, default=600.0, help="seconds (default 600)")
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds left out of the memory slope")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if args.rate * args.duration > 200_000:
+        parser.error("a soak run is bounded: at most 200,000 requests")
+    with tempfile.TemporaryDirectory(prefix="ldn-soak-") as workdir:
+        report = run(args.rate, args.duration, args.warmup, args.seed, Path(workdir))
+    text = render(report)
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "soak.md").write_text(text + "\n", encoding="utf-8")
+    (RESULTS / "soak.json").write_text(json.dumps(report.__dict__, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
