@@ -3,8 +3,10 @@
 Each server serves the same release on loopback; wrk loads it at 1 and 16 connections for a fixed time
 per cell, on the competency-query mix (queries/*.rq) and on a single-entity lookup, cold (every request
 distinct: a unique trailing comment) and warm (the same requests repeated). Printed per cell:
-requests/s, p99 latency, errors, our result-cache hit rate, and our ratios to Oxigraph and to
-rdflib-endpoint; then the memory (PSS summed over every process) of each server. Results go to
+requests/s, p99 latency, errors, our result-cache hit rate, the CPU time each server spent per request
+(summed over all its processes: on a machine shared with other work this says more than requests/s),
+and our ratios to Oxigraph and to rdflib-endpoint; then the memory (PSS summed over every process) of
+each server. Results go to
 bench/results/endpoint.{json,md,svg}.
 
     python bench/endpoint.py [--duration 10] [--release FILE] [--rdflib-endpoint PATH]
@@ -94,6 +96,20 @@ class Server:
                 pass
         return total / 1024
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server's processes, with that of children already reaped."""
+        ticks = 0
+        for pid in _tree(self.process.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        return ticks / _TICKS
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
 
 @dataclass
 class Cell:
@@ -105,6 +121,7 @@ class Cell:
     p99_ms: float
     errors: int
     hit_rate: float | None = None
+    cpu_us: float | None = None  # server CPU time per request, all its processes
 
 
 @dataclass
@@ -221,9 +238,11 @@ def run_wrk(
     )
     threads = min(connections, 2)
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration:g}s", "--timeout", "10s"]
+    cpu_before = server.cpu_seconds()
     output = subprocess.run(
         [*command, "-s", str(lua), f"http://{host}/"], capture_output=True, text=True, check=True
     ).stdout
+    cpu = server.cpu_seconds() - cpu_before
     line = next(line for line in output.splitlines() if line.startswith("BENCH "))
     stats = json.loads(line.removeprefix("BENCH "))
     requests = stats["requests"]
@@ -236,6 +255,7 @@ def run_wrk(
         p99_ms=stats["p99_us"] / 1000,
         errors=stats["errors"] + stats["non_2xx"],
         hit_rate=stats["hits"] / requests if server.name == "ldn-graph" and requests else None,
+        cpu_us=cpu / requests * 1e6 if requests else None,
     )
 
 
@@ -248,9 +268,9 @@ def render(report: Report) -> str:
     lines = [
         f"Release {report.release}: {report.triples:,} triples; {report.duration:g} s per cell; wrk on loopback.",
         "",
-        "| workload | conns | ldn-graph req/s | p99 ms | errors | cache hits | Oxigraph req/s | p99 ms "
-        "| rdflib-endpoint req/s | vs Oxigraph | vs rdflib-endpoint | target |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| workload | conns | ldn-graph req/s | p99 ms | errors | cache hits | CPU µs/req | Oxigraph req/s "
+        "| p99 ms | CPU µs/req | rdflib-endpoint req/s | vs Oxigraph | vs rdflib-endpoint | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for workload in ("mix cold", "mix warm", "lookup cold", "lookup warm"):
         for connections in (1, 16):
@@ -267,8 +287,9 @@ def render(report: Report) -> str:
                 verdict = f"≥ {target}× {'met' if vs_oxi >= target else 'missed'}"
             lines.append(
                 f"| {workload} | {connections} | {ours.rps:,.0f} | {ours.p99_ms:.1f} | {ours.errors} | "
-                f"{'' if ours.hit_rate is None else f'{ours.hit_rate:.0%}'} | "
+                f"{'' if ours.hit_rate is None else f'{ours.hit_rate:.0%}'} | {_us(ours)} | "
                 f"{oxi.rps if oxi else float('nan'):,.0f} | {oxi.p99_ms if oxi else float('nan'):.1f} | "
+                f"{_us(oxi)} | "
                 f"{rdf.rps if rdf else float('nan'):,.1f} | "
                 f"{'' if vs_oxi is None else f'{vs_oxi:.2f}×'} | {'' if vs_rdf is None else f'{vs_rdf:,.0f}×'} | "
                 f"{verdict} |"
@@ -284,6 +305,10 @@ def render(report: Report) -> str:
         f"PSS {report.pss_mb.get('ldn-graph', 0):.0f} MB (target < {PSS_LIMIT_MB:g}).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _us(cell: Cell | None) -> str:
+    return "" if cell is None or cell.cpu_us is None else f"{cell.cpu_us:,.0f}"
 
 
 def svg_chart(report: Report) -> str:
@@ -366,7 +391,8 @@ def main() -> None:
                             hits = "" if cell.hit_rate is None else f", cache hits {cell.hit_rate:.0%}"
                             print(
                                 f"[{done}/{total}] {server.name:16} {workload:11} c={connections:<2} "
-                                f"{cell.rps:9,.0f} req/s  p99 {cell.p99_ms:6.1f} ms  errors {cell.errors}{hits}",
+                                f"{cell.rps:9,.0f} req/s  p99 {cell.p99_ms:6.1f} ms  errors {cell.errors}  "
+                                f"CPU {_us(cell)} µs/req{hits}",
                                 flush=True,
                             )
             for server in servers:
