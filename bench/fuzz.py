@@ -137,12 +137,12 @@ def main() -> None:
             peer[0].stop()
     listener.close()
     print(f"{args.examples:,} inputs in {elapsed:.0f} s ({args.examples / elapsed:.1f}/s), seed {chosen}")
-    print(
-        f"ldn-graph: status classes {dict(ours_statuses)}; failures {len(failures)}; listener hits {listener.hits}"
-    )
+    ours_hits = listener.hits - peer_hits
+    print(f"ldn-graph: status classes {dict(ours_statuses)}; failures {len(failures)}; outbound {ours_hits}")
     if peer_statuses:
         print(
-            f"oxigraph serve (no guard, no limit): status classes {dict(peer_statuses)}; crashes {peer_crashes}"
+            f"oxigraph serve (same {LIMIT:g} s limit, no guard): status classes {dict(peer_statuses)}; "
+            f"crashes {peer_crashes}; outbound connections {peer_hits}"
         )
     for failure in failures[:20]:
         print("  " + failure)
