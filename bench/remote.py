@@ -26,7 +26,17 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from endpoint import LOOKUP, Cell, Server, _free_port, _post, _start, check_answers, run_wrk
+from endpoint import (
+    LOOKUP,
+    Cell,
+    Server,
+    _free_port,
+    _post,
+    _start,
+    check_answers,
+    release_and_mix,
+    run_wrk,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -160,12 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
-    sys.path.insert(0, str(ROOT))
-    from ldn_graph.store import built_release
-
-    release = args.release or built_release()
-    triples = sum(1 for line in release.open("rb") if line.strip() and not line.startswith(b"#"))
-    mix = [path.read_text() for path in sorted((ROOT / "queries").glob("*.rq"))]
+    release, triples, mix = release_and_mix(args.release)
     queries = {"mix": mix, "lookup": [LOOKUP]}
     report = Report(str(release), triples, args.duration)
     RESULTS.mkdir(parents=True, exist_ok=True)
