@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +10,7 @@ import pyoxigraph as ox
 
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.prefixes import shorten
+from ldn_graph.sparql_results import write_boolean, write_solutions
 
 _SUMMARY = re.compile(r"^#\+\s*summary:\s*(.+)$", re.M)
 
@@ -79,24 +77,17 @@ def _cell(term) -> str:
 
 
 def render(result: QueryResult, fmt: str) -> str:
-    """Render for a terminal (``table``) or for tools (``json`` as SPARQL JSON results, ``csv``)."""
+    """Render for a terminal (``table``) or for tools (``json`` as SPARQL JSON results, ``csv``), the
+    machine formats written by the same writers as the endpoint's."""
     if result.triples is not None:
         return "".join(f"{t.subject} {t.predicate} {t.object} .\n" for t in result.triples)
     if result.boolean is not None:
-        return (
-            json.dumps({"head": {}, "boolean": result.boolean}) + "\n"
-            if fmt == "json"
-            else (f"{str(result.boolean).lower()}\n")
-        )
-    if fmt == "json":
-        return json.dumps(_sparql_json(result), ensure_ascii=False, indent=1) + "\n"
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(result.variables)
-        for row in result.rows:
-            writer.writerow([term_value(row[v]) for v in result.variables])
-        return out.getvalue()
+        if fmt == "table":
+            return f"{str(result.boolean).lower()}\n"
+        return write_boolean(result.boolean, fmt).decode("utf-8") + "\n"
+    if fmt in ("json", "csv"):
+        rows = [[row[v] for v in result.variables] for row in result.rows]
+        return write_solutions(result.variables, rows, fmt).decode("utf-8")
     cells = [[_cell(row[v]) for v in result.variables] for row in result.rows]
     widths = [min(60, max([len(v)] + [len(c[i]) for c in cells])) for i, v in enumerate(result.variables)]
 
@@ -107,26 +98,3 @@ def render(result: QueryResult, fmt: str) -> str:
 
     body = [line(result.variables), "-+-".join("-" * w for w in widths)] + [line(c) for c in cells]
     return "\n".join(body) + f"\n({len(cells)} rows)\n"
-
-
-def _sparql_json(result: QueryResult) -> dict:
-    def binding(term) -> dict:
-        if isinstance(term, ox.NamedNode):
-            return {"type": "uri", "value": term.value}
-        if isinstance(term, ox.BlankNode):
-            return {"type": "bnode", "value": term.value}
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-
-    return {
-        "head": {"vars": result.variables},
-        "results": {
-            "bindings": [
-                {v: binding(row[v]) for v in result.variables if row[v] is not None} for row in result.rows
-            ]
-        },
-    }
