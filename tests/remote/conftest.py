@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -41,10 +40,7 @@ start_server = endpoint_fixtures.start_server
 LiveServer = endpoint_fixtures.LiveServer
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+free_port = endpoint_fixtures.free_port
 
 
 @dataclass
