@@ -68,7 +68,7 @@ function request()
                                    ["Accept"] = "application/sparql-results+json"}, body)
 end
 function response(status, headers, body)
-  if headers["X-Cache"] == "hit" then hits = hits + 1 end
+  if (headers["X-Cache"] or headers["x-cache"]) == "hit" then hits = hits + 1 end
 end
 function done(summary, latency, requests)
   local hits = 0

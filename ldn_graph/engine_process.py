@@ -185,7 +185,7 @@ class EnginePool:
                 ours.close()
                 # A crash here is the worker's to report (it logs the query); no traceback dump from us.
                 faulthandler.disable()
-                # The worker's signal handlers (gunicorn's graceful shutdown) mean nothing here.
+                # The worker's signal handlers (granian's graceful shutdown) mean nothing here.
                 for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
                     signal.signal(signum, signal.SIG_DFL)
                 if self.sandbox and not isolate_network():

@@ -1,6 +1,6 @@
 """Request metrics counted across every worker, written in the Prometheus text format.
 
-Each gunicorn worker answers its share of the requests, and a scrape reaches one of them, so counts
+Each server worker answers its share of the requests, and a scrape reaches one of them, so counts
 kept per process would be partial and would restart with every reload. The counters therefore live in
 shared memory made before the workers fork (:mod:`ldn_graph.shared_memory`), one fixed slot per
 (route, status) pair and per histogram bucket: routes are the server's URL rules, a bounded set known

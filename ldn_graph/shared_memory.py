@@ -1,7 +1,7 @@
 """Numbers shared by a server's processes: a block of memory made before the workers fork, and its lock.
 
-Fair-use limits and request metrics must count across every gunicorn worker, and across the workers a
-reload starts, so they live in one anonymous shared mapping made in the master (``preload_app``) and
+Fair-use limits and request metrics must count across every server worker, and across the workers a
+reload starts, so they live in one anonymous shared mapping made in the main process (before any fork) and
 inherited by each forked process. The lock is a POSIX record lock on the mapping's file, which the
 kernel releases when its holder dies: a worker killed mid-update can never leave the others waiting
 (a semaphore would stay taken). Record locks belong to a process, not a thread, so a thread lock

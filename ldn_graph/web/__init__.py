@@ -1,7 +1,7 @@
 """The web layer: a Flask application factory adapting the library modules to HTTP.
 
-The store is loaded once, when the application is created; the gunicorn master does that before it
-forks its workers, which then share it. There is no module-level application object.
+The store is loaded once, when the application is created; the server's main process does that before
+it forks its workers, which then share it. There is no module-level application object.
 """
 
 from __future__ import annotations
@@ -28,6 +28,15 @@ from ldn_graph.web.config import ServeConfig
 
 MAX_BODY_BYTES = 1 << 20
 _CORS_METHODS = "GET, HEAD, POST, OPTIONS"
+# Open to scripts from any origin, never with credentials: the data is public and read-only. Scripts
+# reading downloads in parts need the headers of ranges and validators too.
+CORS_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    (
+        "Access-Control-Expose-Headers",
+        "X-SPARQL-MaxRows, ETag, Content-Range, Accept-Ranges, Content-Location, Retry-After",
+    ),
+)
 _CORS_HEADERS = "Accept, Content-Type"
 
 
@@ -109,16 +118,16 @@ def create_app(
     install_metrics(app)  # first: its clock starts before the fair-use check and counts the 429s
     install_fair_use(app, config)
     app.after_request(_cors)
+    from ldn_graph.web.front import SparqlFront
+
+    # Queries skip Flask's request machinery: on a cheap query it cost more than the engine.
+    app.wsgi_app = SparqlFront(app, app.wsgi_app)
     return app
 
 
 def _cors(response: Response) -> Response:
-    # Open to scripts from any origin, never with credentials: the data is public and read-only.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    # Scripts reading downloads in parts need the headers of ranges and validators too.
-    response.headers["Access-Control-Expose-Headers"] = (
-        "X-SPARQL-MaxRows, ETag, Content-Range, Accept-Ranges, Content-Location, Retry-After"
-    )
+    for name, value in CORS_HEADERS:
+        response.headers[name] = value
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = _CORS_METHODS
         response.headers["Access-Control-Allow-Headers"] = request.headers.get(

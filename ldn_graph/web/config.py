@@ -26,7 +26,7 @@ class ServeConfig:
     client_window: float = 60.0
     client_header: str | None = None  # a trusted proxy's header naming the client (X-Forwarded-For)
     fair_use_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1")  # networks never limited
-    pid_file: Path | None = None  # where the master writes its PID, for ``ldn-graph reload``
+    pid_file: Path | None = None  # where the main process writes its PID, for ``ldn-graph reload``
     store_url: str | None = None  # a remote SPARQL 1.1 query endpoint that holds the graph: no load
 
     @property

@@ -7,6 +7,7 @@ view, so it costs the server almost nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 
 from flask import Flask, Response, current_app, g, request
 
@@ -37,23 +38,34 @@ def install_fair_use(app: Flask, config: ServeConfig) -> FairUse | None:
     return fair_use
 
 
-def _admit() -> Response | None:
-    if request.path.startswith(_UNLIMITED):
+def admit(extensions: Mapping[str, object], peer: str | None, header: Callable[[str], str | None]):
+    """Admit one request (an Admission), refuse it (a Refusal, counted in the metrics), or None when no
+    limit applies to it. ``header`` looks up a request header by name."""
+    fair_use = extensions.get("ldngraph.fair_use")
+    if fair_use is None:
         return None
-    fair_use: FairUse = current_app.extensions["ldngraph.fair_use"]
-    header = fair_use.policy.client_header
-    client = fair_use.client(request.remote_addr, request.headers.get(header) if header else None)
+    name = fair_use.policy.client_header
+    client = fair_use.client(peer, header(name) if name else None)
     if client is None:
         return None
     outcome = fair_use.admit(client)
     if isinstance(outcome, Refusal):
-        metrics = current_app.extensions.get("ldngraph.metrics")
+        metrics = extensions.get("ldngraph.metrics")
         if metrics is not None:
             metrics.refused(outcome.reason)
+    return outcome
+
+
+def _admit() -> Response | None:
+    if request.path.startswith(_UNLIMITED):
+        return None
+    outcome = admit(current_app.extensions, request.remote_addr, request.headers.get)
+    if isinstance(outcome, Refusal):
         response = Response(f"{outcome.message}\n", status=429, mimetype="text/plain")
         response.headers["Retry-After"] = str(outcome.retry_after)
         return response
-    g.ldngraph_admission = (outcome, time.perf_counter())
+    if outcome is not None:
+        g.ldngraph_admission = (outcome, time.perf_counter())
     return None
 
 

@@ -48,6 +48,34 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
+def log_request(
+    route: str,
+    method: str,
+    status: int,
+    seconds: float,
+    size: int | None,
+    cache: str | None,
+    query: str | None,
+    client: str | None,
+) -> None:
+    """One JSON line on the access log; the query and the client only as hashes."""
+    access_log.info(
+        json.dumps(
+            {
+                "route": route,
+                "method": method,
+                "status": status,
+                "ms": round(seconds * 1000, 2),
+                "bytes": size,
+                "cache": cache,
+                "query": digest(query) if query else None,
+                "client": digest(client or ""),
+            },
+            separators=(",", ":"),
+        )
+    )
+
+
 def _started() -> None:
     g.ldngraph_started = time.perf_counter()
     request_metrics().started()
@@ -64,20 +92,8 @@ def _finished(response: Response) -> Response:
     request_metrics().finished(route, response.status_code, seconds, size, cache)
     if access_log.isEnabledFor(logging.INFO):
         query = _query_text() if route == "/sparql" else None
-        access_log.info(
-            json.dumps(
-                {
-                    "route": route,
-                    "method": request.method,
-                    "status": response.status_code,
-                    "ms": round(seconds * 1000, 2),
-                    "bytes": size,
-                    "cache": cache,
-                    "query": digest(query) if query else None,
-                    "client": digest(request.remote_addr or ""),
-                },
-                separators=(",", ":"),
-            )
+        log_request(
+            route, request.method, response.status_code, seconds, size, cache, query, request.remote_addr
         )
     return response
 

@@ -1,11 +1,15 @@
-"""Hot reload in the gunicorn master: verify and load the new graph first, then rotate the workers.
+"""Hot reload in the server's main process: verify and load the new graph first, then rotate the workers.
 
-gunicorn's own ``SIGHUP`` starts new workers and stops the old ones gracefully, but with
-``preload_app`` it would fork the new workers from the application already loaded. Here the master
-first makes a new application (a new store from the newest release that verifies); only when that
-succeeds does gunicorn's rotation run, so the new workers fork from the new store while the old
-workers finish their requests on the old one. Each request is answered by one worker, hence wholly
-from one graph. If loading fails the master logs why, keeps the old application and rotates nothing.
+On ``SIGHUP`` granian calls :meth:`Reloader.reload` in its main process and then replaces each worker
+by one forked afresh, stopping the old one only after its requests are done. The reload makes a new
+application (a new store from the newest release that verifies) before that rotation, so the new
+workers fork from the new store while the old workers finish their requests on the old one. Each
+request is answered by one worker, hence wholly from one graph. If loading fails the main process logs
+why and keeps the old application, so the rotated workers serve the old graph again.
+
+Workers about to be replaced go lame-duck first: from the reload on, every response they give says
+``Connection: close``, so keep-alive clients move to a new connection (and a new worker) between two
+requests instead of having a connection closed under a request they just sent.
 
 Fair-use counts and metrics are carried from the old application to the new one, so that a reload
 neither resets a client's limits nor restarts the counters.
@@ -14,61 +18,72 @@ neither resets a client's limits nor restarts the counters.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from pathlib import Path
 
 from flask import Flask
-from gunicorn.arbiter import Arbiter
 
 from ldn_graph.reload import ReloadOutcome, read_outcome, write_outcome
+from ldn_graph.shared_memory import SharedMemory
+from ldn_graph.web.config import ServeConfig
 
 log = logging.getLogger(__name__)
 
 _CARRIED = ("ldngraph.fair_use", "ldngraph.metrics")
 
 
-class ReloadingArbiter(Arbiter):
-    """An Arbiter whose application (``self.app``) offers ``application``, ``callable`` and
-    ``make_application`` (a new Flask application from the configuration)."""
+class Reloader:
+    """Holds the application that workers fork from, and replaces it on a reload."""
 
-    make_application: Callable[[], Flask]
-    pid_file: Path | None = None
+    def __init__(self, config: ServeConfig, application: Flask):
+        self.config = config
+        self.application = application
+        # Reloads so far, shared with the workers: a worker born before the last one is being replaced.
+        self._generation = SharedMemory(8, "ldn-graph-generation").array(0, 1, "q")
 
-    def handle_hup(self) -> None:
-        old: Flask = self.app.application
+    def worker_started(self, application: Flask) -> None:
+        """In a worker just forked: have its responses close their connections once it is replaced."""
+        born, generation = self._generation[0], self._generation
+        application.extensions["ldngraph.retiring"] = lambda: generation[0] != born
+
+    def reload(self) -> None:
+        from ldn_graph.web import create_app
+
+        old = self.application
+        self._generation[0] += 1  # granian replaces every worker after this, whether or not loading works
         count = self._handled() + 1
         try:
-            fresh = self.app.make_application()
-        except Exception as error:  # whatever went wrong, the master keeps serving the old graph
+            fresh = create_app(self.config)
+        except Exception as error:  # whatever went wrong, the server keeps serving the old graph
             log.error("reload refused; still serving the previous graph: %s", error, exc_info=True)
             self._record(old, old, count, False, f"refused: {error}")
             return
         for name in _CARRIED:
             if name in old.extensions:
                 fresh.extensions[name] = old.extensions[name]
-        self.app.application = self.app.callable = fresh
+        self.application = fresh
         served = fresh.extensions["ldngraph"]
         log.info(
             "reload: serving %s; rotating the workers",
             served.release.version if served.release else "the graph",
         )
         self._record(old, fresh, count, True, "loaded")
-        super().handle_hup()
 
     def _handled(self) -> int:
-        outcome = read_outcome(self.pid_file) if self.pid_file else None
+        pid_file = self.config.pid_file
+        outcome = read_outcome(pid_file) if pid_file else None
         return outcome.count if outcome else 0
 
     def _record(self, old: Flask, now: Flask, count: int, loaded: bool, message: str) -> None:
         metrics = old.extensions.get("ldngraph.metrics")
         if metrics is not None:
             metrics.reloaded("loaded" if loaded else "refused")
-        if self.pid_file is None:
+        if self.config.pid_file is None:
             return
         served = now.extensions["ldngraph"]
         version, triples = served.graph_summary
         release = served.release.version if served.release else None
         try:
-            write_outcome(self.pid_file, ReloadOutcome(count, loaded, release, version, triples, message))
+            write_outcome(
+                self.config.pid_file, ReloadOutcome(count, loaded, release, version, triples, message)
+            )
         except OSError as error:
             log.warning("could not write the reload outcome: %s", error)

@@ -1,12 +1,15 @@
 """``/sparql``: the SPARQL 1.1 Protocol endpoint and its service description.
 
-Answers to repeated queries come from the worker's result cache (``X-Cache: hit``); the others from the
-engine, after its guard. A GET whose URL is too long is refused with 414 and a hint to POST.
+A request that carries a query is answered by :func:`answer_query`, which knows nothing of Flask: the
+WSGI front (:mod:`ldn_graph.web.front`) calls it for every query before Flask sees the request, and the
+Flask view below calls it too, so both give the same bytes, status and headers. Answers to repeated
+queries come from the worker's result cache (``X-Cache: hit``); the others from the engine, after its
+guard. A GET whose URL is too long is refused with 414 and a hint to POST.
 """
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
@@ -18,17 +21,16 @@ from ldn_graph.sparql_protocol import (
     RDF_FORMATS,
     RESULT_FORMATS,
     ProtocolError,
+    ProtocolRequest,
     negotiate,
     read_request,
 )
 from ldn_graph.sparql_results import write_triples
-from ldn_graph.web import endpoint
-
-log = logging.getLogger(__name__)
+from ldn_graph.web import Endpoint, endpoint
 
 blueprint = Blueprint("sparql", __name__)
 
-# The longest request line gunicorn reads (its own ceiling); the same limit holds under any server.
+# The longest query string read from a URL; the HTTP server itself refuses URLs over 64 KiB outright.
 MAX_URL_BYTES = 8190
 POST_HINT = (
     "send long queries with POST instead: a form field 'query' "
@@ -40,6 +42,17 @@ class UrlTooLong(ProtocolError):
     status = 414
 
 
+@dataclass(frozen=True)
+class QueryReply:
+    """What ``/sparql`` answers to a query: status, media type, body, and its extra headers."""
+
+    status: int
+    media_type: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+    cache: str | None = None  # "hit" or "miss" when the result cache was asked
+
+
 @blueprint.record_once
 def _make_cache(state: BlueprintSetupState) -> None:
     served = state.app.extensions["ldngraph"]
@@ -49,32 +62,54 @@ def _make_cache(state: BlueprintSetupState) -> None:
         state.app.extensions["ldngraph.cache"] = ResultCache(version, served.config.cache_bytes)
 
 
-def result_cache() -> ResultCache | None:
-    return current_app.extensions.get("ldngraph.cache")
+def read_query(method: str, content_type: str | None, query_string: bytes, body: bytes) -> ProtocolRequest:
+    """The protocol request, refusing an over-long URL first (UrlTooLong, 414)."""
+    if len(query_string) > MAX_URL_BYTES:
+        raise UrlTooLong(f"the request URL is longer than {MAX_URL_BYTES:,} bytes; {POST_HINT}")
+    return read_request(method, content_type, query_string, body)
+
+
+def answer_query(
+    served: Endpoint, cache: ResultCache | None, protocol_request: ProtocolRequest, accept: str | None
+) -> QueryReply:
+    """Answer a request that carries a query, refusals included (text/plain with their status)."""
+    try:
+        answer = cache.get(protocol_request, accept) if cache is not None else None
+        hit = answer is not None
+        if answer is None:
+            answer = served.engine.answer(protocol_request, accept)
+            if cache is not None:
+                cache.put(protocol_request, accept, answer)
+    except ProtocolError as error:
+        return refusal(error.status, str(error))
+    except EngineFailure as error:
+        return refusal(500, str(error))
+    headers = (("X-SPARQL-MaxRows", str(served.config.max_rows)),) if answer.truncated else ()
+    cache_outcome = None if cache is None else "hit" if hit else "miss"
+    if cache_outcome:
+        headers += (("X-Cache", cache_outcome),)
+    return QueryReply(200, answer.media_type, answer.body, headers, cache_outcome)
+
+
+def refusal(status: int, message: str) -> QueryReply:
+    return QueryReply(status, "text/plain", f"{message}\n".encode())
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
-    if len(request.query_string) > MAX_URL_BYTES:
-        raise UrlTooLong(f"the request URL is longer than {MAX_URL_BYTES:,} bytes; {POST_HINT}")
-    protocol_request = read_request(
-        request.method, request.headers.get("Content-Type"), request.query_string, request.get_data()
-    )
-    if protocol_request.query is None:
-        return _service_description()
-    accept = request.headers.get("Accept")
-    cache = result_cache()
-    answer = cache.get(protocol_request, accept) if cache is not None else None
-    hit = answer is not None
-    if answer is None:
-        answer = endpoint().engine.answer(protocol_request, accept)
-        if cache is not None:
-            cache.put(protocol_request, accept, answer)
-    response = Response(answer.body, mimetype=answer.media_type)
-    if answer.truncated:
-        response.headers["X-SPARQL-MaxRows"] = str(endpoint().config.max_rows)
-    if cache is not None:
-        response.headers["X-Cache"] = "hit" if hit else "miss"
+    try:
+        protocol_request = read_query(
+            request.method, request.headers.get("Content-Type"), request.query_string, request.get_data()
+        )
+    except ProtocolError as error:
+        reply = refusal(error.status, str(error))
+    else:
+        if protocol_request.query is None:
+            return _service_description()
+        cache = current_app.extensions.get("ldngraph.cache")
+        reply = answer_query(endpoint(), cache, protocol_request, request.headers.get("Accept"))
+    response = Response(reply.body, status=reply.status, mimetype=reply.media_type)
+    response.headers.extend(reply.headers)
     response.vary.add("Accept")
     return response
 
@@ -102,8 +137,3 @@ def _refused(error: ProtocolError) -> Response:
     response = Response(f"{error}\n", status=error.status, mimetype="text/plain")
     response.vary.add("Accept")
     return response
-
-
-@blueprint.errorhandler(EngineFailure)
-def _failed(error: EngineFailure) -> Response:
-    return Response(f"{error}\n", status=500, mimetype="text/plain")

@@ -272,3 +272,23 @@ def test_oversized_body_is_refused(client):
 def test_long_get_query_on_the_live_server(endpoint_url):
     query = "ASK {} # " + "x" * 6000
     assert requests.get(endpoint_url, params={"query": query}, timeout=10).json()["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (LABELS.encode(), "application/sparql-query"),
+        (b"SELECT * WHERE { ?s ?p }", "application/sparql-query"),  # refused: same message either way
+        (b"ASK {}", "text/plain"),
+    ],
+)
+def test_chunked_post_through_flask_answers_like_the_front(endpoint_url, body, content_type):
+    """A POST without Content-Length goes to the Flask view; with one, to the WSGI front (web/front.py):
+    the two must give the same status, body and headers."""
+    headers = {"Content-Type": content_type, "Accept": "application/sparql-results+json"}
+    sized = requests.post(endpoint_url, data=body, headers=headers, timeout=10)
+    chunked = requests.post(endpoint_url, data=iter([body]), headers=headers, timeout=10)
+    assert "Content-Length" not in chunked.request.headers
+    assert (chunked.status_code, chunked.content) == (sized.status_code, sized.content)
+    for name in ("Content-Type", "Vary", "Access-Control-Allow-Origin", "Access-Control-Expose-Headers"):
+        assert chunked.headers.get(name) == sized.headers.get(name), name

@@ -1,0 +1,130 @@
+"""The WSGI front of the application: queries to ``/sparql`` are answered here, everything else by Flask.
+
+A cheap query costs the engine well under a tenth of a millisecond, while Flask's request context,
+URL routing and hooks cost several times that. So a GET or POST to ``/sparql`` that carries a query
+takes a short path with the same parts the Flask hooks apply (fair use, the metrics, the access log,
+CORS) and the same answer (:func:`ldn_graph.web.sparql.answer_query`). Anything else, including the
+service description, ``HEAD``, ``OPTIONS`` and a body over the size limit, goes to Flask unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from flask import Flask
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.utils import get_content_type
+
+from ldn_graph.fair_use import Refusal
+from ldn_graph.sparql_protocol import ProtocolError
+from ldn_graph.web import CORS_HEADERS, MAX_BODY_BYTES
+from ldn_graph.web.fair_use import admit
+from ldn_graph.web.metrics import access_log, log_request
+from ldn_graph.web.sparql import answer_query, read_query, refusal
+
+log = logging.getLogger(__name__)
+
+ROUTE = "/sparql"
+_VARY = ("Vary", "Accept")
+
+
+@lru_cache(maxsize=64)
+def _content_type(media_type: str) -> str:
+    return get_content_type(media_type, "utf-8")  # as Flask writes it: text types with their charset
+
+
+@lru_cache(maxsize=64)
+def _status_line(status: int) -> str:
+    return f"{status} {HTTP_STATUS_CODES.get(status, 'Unknown').upper()}"
+
+
+class SparqlFront:
+    """Wraps a Flask application's ``wsgi_app``; reads the application's extensions on every request,
+    since a reload may hand it other fair-use counters and metrics."""
+
+    def __init__(self, app: Flask, flask_wsgi: Callable):
+        self.app = app
+        self.flask_wsgi = flask_wsgi
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        retiring = self.app.extensions.get("ldngraph.retiring")
+        if retiring is not None and retiring():
+            start_response = _closing(start_response)
+        method = environ["REQUEST_METHOD"]
+        if environ.get("PATH_INFO") != ROUTE or method not in ("GET", "POST"):
+            return self.flask_wsgi(environ, start_response)
+        query_string = environ.get("QUERY_STRING", "").encode("latin-1")
+        if method == "GET" and b"query=" not in query_string:
+            return self.flask_wsgi(environ, start_response)  # the service description or query page
+        length = environ.get("CONTENT_LENGTH") or ""
+        if method == "POST" and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return self.flask_wsgi(environ, start_response)  # no length, or too long: Flask says 413
+        return self._answer(environ, start_response, method, query_string, int(length or 0))
+
+    def _answer(
+        self, environ: dict, start_response: Callable, method: str, query_string: bytes, length: int
+    ) -> Iterable[bytes]:
+        extensions = self.app.extensions
+        metrics = extensions.get("ldngraph.metrics")
+        started = time.perf_counter()
+        if metrics is not None:
+            metrics.started()
+        status, query, reply = 500, None, None
+        peer = environ.get("REMOTE_ADDR")
+        try:
+            outcome = admit(extensions, peer, lambda name: environ.get(_environ_key(name)))
+            if isinstance(outcome, Refusal):
+                reply = refusal(429, outcome.message)
+                extra = (("Retry-After", str(outcome.retry_after)),)
+            else:
+                try:
+                    reply, query = self._reply(environ, method, query_string, length)
+                finally:
+                    if outcome is not None:
+                        extensions["ldngraph.fair_use"].release(outcome, time.perf_counter() - started)
+                extra = reply.headers
+            status = reply.status
+            headers = [
+                ("Content-Type", _content_type(reply.media_type)),
+                ("Content-Length", str(len(reply.body))),
+                *extra,
+                _VARY,
+                *CORS_HEADERS,
+            ]
+            start_response(_status_line(status), headers)
+            return [reply.body]
+        finally:
+            seconds = time.perf_counter() - started
+            cache = reply.cache if reply is not None else None
+            size = len(reply.body) if reply is not None else None
+            if metrics is not None:
+                metrics.finished(ROUTE, status, seconds, size, cache)
+            if access_log.isEnabledFor(logging.INFO):
+                log_request(ROUTE, method, status, seconds, size, cache, query, peer)
+
+    def _reply(self, environ: dict, method: str, query_string: bytes, length: int):
+        body = environ["wsgi.input"].read(length) if length else b""
+        try:
+            protocol_request = read_query(method, environ.get("CONTENT_TYPE"), query_string, body)
+        except ProtocolError as error:
+            return refusal(error.status, str(error)), None
+        served = self.app.extensions["ldngraph"]
+        cache = self.app.extensions.get("ldngraph.cache")
+        accept = environ.get("HTTP_ACCEPT")
+        return answer_query(served, cache, protocol_request, accept), protocol_request.query
+
+
+def _closing(start_response: Callable) -> Callable:
+    """``start_response`` asking the client to close the connection after this response."""
+
+    def closing(status: str, headers: list, exc_info=None):
+        return start_response(status, [*headers, ("Connection", "close")], exc_info)
+
+    return closing
+
+
+def _environ_key(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
