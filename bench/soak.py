@@ -66,6 +66,7 @@ class Outcome:
     status: int  # 0: no answer
     ms: float
     late_ms: float  # how late the request left against its schedule
+    error: str = ""  # why there was no answer (status 0)
 
 
 @dataclass
@@ -137,9 +138,21 @@ class Load:
             response = self.session().request(method, self.base + path, timeout=TIMEOUT + 5, **keywords)
             response.content  # noqa: B018  (read the whole body)
             status = response.status_code
-        except requests.RequestException:
-            status = 0
-        return Outcome(route, client, phase, status, (time.perf_counter() - started) * 1000, late)
+        except requests.RequestException as exception:
+            status, error = 0, _reason(exception)
+        else:
+            error = ""
+        return Outcome(route, client, phase, status, (time.perf_counter() - started) * 1000, late, error)
+
+
+def _reason(exception: requests.RequestException) -> str:
+    """The innermost cause of a failed request, in a few words: "ReadTimeout", "RemoteDisconnected"..."""
+    cause: BaseException = exception
+    while True:
+        inner = cause.__cause__ or cause.__context__ or (cause.args[0] if cause.args else None)
+        if not isinstance(inner, BaseException):
+            return type(cause).__name__
+        cause = inner
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -237,9 +250,9 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
         report.reader_errors = sum(1 for o in readers if not 200 <= o.status < 400)
         report.reader_5xx = sum(1 for o in readers if o.status >= 500 or o.status == 0)
         report.reader_statuses = dict(
-            Counter(f"{o.route} {o.status}" for o in readers if not 200 <= o.status < 400)
+            Counter(f"{o.route} {o.status or o.error}" for o in readers if not 200 <= o.status < 400)
         )
-        report.hostile = dict(Counter(str(o.status) for o in outcomes if o.client == "hostile"))
+        report.hostile = dict(Counter(str(o.status or o.error) for o in outcomes if o.client == "hostile"))
         quick = [o for o in readers if o.route in ("entity", "select")]
         report.calm_p95_ms = _percentile([o.ms for o in quick if o.phase == "calm"], 95)
         report.attack_p95_ms = _percentile([o.ms for o in quick if o.phase == "attack"], 95)

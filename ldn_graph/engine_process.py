@@ -24,8 +24,10 @@ import contextlib
 import ctypes
 import faulthandler
 import logging
+import math
 import os
 import pickle
+import resource
 import select
 import signal
 import socket
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 # Seconds past the engine's own limit before the process is killed: the client must have its 503 within
 # the limit plus 0.5 s, and killing, reaping and answering take some of that.
 GRACE = 0.25
+ORPHAN_MARGIN = 5  # CPU seconds past the limit after which an engine process stops itself
 SLOW_AFTER = 0.2  # seconds after which a query's process yields the CPU to quicker ones
 _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -106,12 +109,21 @@ def _serve(engine: QueryEngine, channel: socket.socket) -> None:
     Requests and answers travel as tuples of plain values, which pickle faster than the dataclasses.
     Each reply carries the CPU seconds this process has used so far, so that the worker can tell what
     the next query alone costs.
+
+    The worker kills a query at its time limit; should the worker itself die first (killed while
+    being replaced, say), a CPU limit set afresh before each query ends a runaway one anyway: the
+    kernel stops this process (SIGXCPU) once the query has burnt the time limit and a margin.
     """
+    cpu_margin = math.ceil(engine.timeout) + ORPHAN_MARGIN
+    hard_limit = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    used = 0.0
     while True:
         try:
             query, default_graphs, named_graphs, accept = _receive(channel)
         except (EOFError, OSError):
             return
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(used) + cpu_margin, hard_limit))
         try:
             answer = engine.evaluate(ProtocolRequest(query, default_graphs, named_graphs), accept)
             reply = ("answer", (answer.body, answer.media_type, answer.truncated, answer.rows))
@@ -120,7 +132,8 @@ def _serve(engine: QueryEngine, channel: socket.socket) -> None:
         except Exception:  # a bug: reported to the worker, which logs it and answers 500
             reply = ("failed", traceback.format_exc())
         times = os.times()
-        _send(channel, (*reply, times.user + times.system))
+        used = times.user + times.system
+        _send(channel, (*reply, used))
 
 
 @dataclass

@@ -57,7 +57,7 @@ class SparqlFront:
         if environ.get("PATH_INFO") != ROUTE or method not in ("GET", "POST"):
             return self.flask_wsgi(environ, start_response)
         query_string = environ.get("QUERY_STRING", "").encode("latin-1")
-        if method == "GET" and b"query=" not in query_string:
+        if method == "GET" and not (query_string.startswith(b"query=") or b"&query=" in query_string):
             return self.flask_wsgi(environ, start_response)  # the service description or query page
         length = environ.get("CONTENT_LENGTH") or ""
         if method == "POST" and (not length.isdigit() or int(length) > MAX_BODY_BYTES):

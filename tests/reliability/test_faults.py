@@ -101,3 +101,52 @@ def test_engines_that_stop_responding_are_replaced(one_worker):
     assert statuses.count(503) <= len(stopped)
     assert statuses[-5:] == [200] * 5
     assert not stopped & set(_engines(one_worker))  # every hung process was killed
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_runaway_query_ends_even_when_its_worker_dies(one_worker):
+    """An engine process whose worker is killed mid-query stops itself at its CPU limit: the time limit
+    and ORPHAN_MARGIN seconds (engine_process.py), not whenever the query would have finished."""
+    from ldn_graph.engine_process import ORPHAN_MARGIN
+
+    _ok(one_worker, "warm")
+    (worker,) = _children(one_worker.process.pid)
+    outcome: list[BaseException] = []
+
+    def ask() -> None:
+        try:
+            requests.get(one_worker.endpoint, params={"query": RUNAWAY}, timeout=20)
+        except requests.ConnectionError as error:  # its worker is killed under it
+            outcome.append(error)
+
+    thread = threading.Thread(target=ask, daemon=True)
+    thread.start()
+    busy = None
+    deadline = time.monotonic() + 5
+    while busy is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        busy = next((pid for pid in _children(worker) if _cpu_ticks(pid) > 10), None)
+    assert busy is not None, "no engine process took the runaway query"
+    os.kill(worker, signal.SIGKILL)
+    started = time.monotonic()
+    while _running(busy) and time.monotonic() - started < TIMEOUT + ORPHAN_MARGIN + 10:
+        time.sleep(0.2)
+    assert not _running(busy), "the orphaned engine process kept running its query"
+    thread.join(5)
+    assert outcome, "the client of the killed worker got an answer"
+    _ok(one_worker, "after")  # the server replaced its worker
+
+
+def _cpu_ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
