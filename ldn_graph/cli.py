@@ -205,7 +205,14 @@ def _serve_option(name: str, *dest: str, **kwargs):
 )
 @_serve_option("timeout", default=10.0, type=float, show_default=True, help="Query time limit in seconds.")
 @_serve_option("max-rows", default=10000, type=int, show_default=True, help="Most result rows returned.")
-@_serve_option("workers", default=2, type=int, show_default=True, help="Engine worker processes.")
+@_serve_option("workers", default=2, type=int, show_default=True, help="Web worker processes.")
+@_serve_option(
+    "threads",
+    default=3,
+    type=int,
+    show_default=True,
+    help="Requests each worker answers at once, each with an engine process of its own.",
+)
 @_serve_option(
     "service-allow",
     "service_allow",
@@ -280,6 +287,7 @@ def serve(
     timeout,
     max_rows,
     workers,
+    threads,
     service_allow,
     data,
     release_file,
@@ -306,6 +314,7 @@ def serve(
             timeout=timeout,
             max_rows=max_rows,
             workers=workers,
+            threads=threads,
             service_allow=tuple(service_allow),
             data=tuple(data),
             release_file=release_file,

@@ -11,6 +11,8 @@ a worker thread borrows an idle one per query.
 - A query that has used ``slow_after`` seconds of CPU itself has its process lowered to the lowest CPU
   priority, so that runaway queries cannot take the CPU from other clients' quick ones; since its
   priority cannot be raised again without privileges, that process is retired after its query.
+- At most ``max_slow`` such slow queries run in a worker at once; one more is stopped when found slow
+  (503, "busy"), so that a worker always keeps a thread for quick queries, whoever sends runaways.
 - A crash (Oxigraph aborts on some inputs; the kernel may kill a process) ends one engine process,
   never the web worker: the client gets 503 and the process is replaced.
 - With no SERVICE endpoint allowed, each engine process moves into a network namespace of its own
@@ -54,6 +56,12 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 class EngineFailure(LdnGraphError):
     """The engine failed on a request with an unexpected error: a server fault, answered 500."""
+
+
+class EngineBusy(ProtocolError):
+    """Too many slow queries are running already: this one was stopped when found slow (503)."""
+
+    status = 503
 
 
 class EngineCrashed(ProtocolError):
@@ -172,9 +180,16 @@ class EnginePool:
     """
 
     def __init__(
-        self, engine: QueryEngine, grace: float = GRACE, slow_after: float = SLOW_AFTER, sandbox: bool = True
+        self,
+        engine: QueryEngine,
+        grace: float = GRACE,
+        slow_after: float = SLOW_AFTER,
+        sandbox: bool = True,
+        max_slow: int = 0,
     ):
         self.engine = engine
+        self.max_slow = max_slow  # 0: no limit
+        self._slow = 0  # slow queries running now in this worker
         self.grace = grace
         self.slow_after = slow_after
         self.sandbox = sandbox and not engine.allowed_services
@@ -243,7 +258,7 @@ class EnginePool:
         self.engine.check(request)
         limit = self.engine.timeout + self.grace
         process = self._borrow()
-        lowered = False
+        lowered = slow = False
         try:
             _send(process.channel, (request.query, request.default_graphs, request.named_graphs, accept))
             deadline = time.monotonic() + limit
@@ -251,11 +266,19 @@ class EnginePool:
             while not ready and (left := deadline - time.monotonic()) > 0:
                 # Judge by the CPU this query has burnt, not by the time it waited: under load a quick
                 # query may wait its turn, and it must not be sent to the back of the queue for that.
-                if not lowered and _cpu_seconds(process.pid) - process.cpu >= self.slow_after:
+                if not slow and _cpu_seconds(process.pid) - process.cpu >= self.slow_after:
+                    if not self._start_slow():
+                        process.kill()
+                        raise EngineBusy(
+                            f"the server is busy with {self.max_slow} other long queries; this one was "
+                            f"stopped after {self.slow_after:g} s of work: try again later"
+                        )
+                    slow = True
                     lowered = _lower_priority(process.pid)
                 ready = process.ready(min(self.slow_after, left))
             outcome, payload, process.cpu = _receive(process.channel) if ready else ("late", None, 0.0)
         except (EOFError, OSError, struct.error) as error:
+            self._end_slow(slow)
             process.kill()
             log.error(
                 "engine process %d ended on a query (%s); replacing it:\n%s",
@@ -266,6 +289,7 @@ class EnginePool:
             raise EngineCrashed(
                 "the query engine stopped while answering this query; it has been restarted"
             ) from None
+        self._end_slow(slow)
         if outcome == "late":
             process.kill()
             log.warning("query stopped at the time limit of %g s:\n%s", self.engine.timeout, request.query)
@@ -282,6 +306,18 @@ class EnginePool:
             log.error("query engine failed:\n%s", payload)
             raise EngineFailure("the query engine failed on this query")
         return QueryAnswer(*payload)
+
+    def _start_slow(self) -> bool:
+        with self._lock:
+            if self.max_slow and self._slow >= self.max_slow:
+                return False
+            self._slow += 1
+            return True
+
+    def _end_slow(self, slow: bool) -> None:
+        if slow:
+            with self._lock:
+                self._slow -= 1
 
     def close(self) -> None:
         with self._lock:

@@ -100,7 +100,10 @@ def create_app(
     # Room for the longest query the guard lets through, percent-encoded in a form; larger bodies get 413.
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     # Engine processes reach a remote store over the network: no empty network namespace for them.
-    pool = EnginePool(engine, sandbox=not isinstance(store, RemoteStore)) if isolate_queries else engine
+    # Slow queries may take all but one of a worker's threads: the last is kept for quick ones.
+    max_slow = max(1, config.threads - 1)
+    remote = isinstance(store, RemoteStore)
+    pool = EnginePool(engine, sandbox=not remote, max_slow=max_slow) if isolate_queries else engine
     app.extensions["ldngraph"] = Endpoint(config, store, pool, release, tuple(releases))
 
     from ldn_graph.web.downloads import blueprint as downloads_blueprint

@@ -14,14 +14,14 @@ class ServeConfig:
     timeout: float = 10.0  # seconds a query may run
     max_rows: int = 10_000  # rows (or triples) in one answer
     workers: int = 2
-    threads: int = 4  # requests in flight per worker, each with an engine process of its own
+    threads: int = 3  # requests in flight per worker, each with an engine process of its own
     service_allow: tuple[str, ...] = ()  # SERVICE endpoints queries may call; none by default
     cache_bytes: int = 32 << 20  # answers to repeated queries kept per worker; 0 turns reuse off
     data: tuple[Path, ...] = ()  # extra RDF files served beside the release
     release_file: Path | None = None  # None: build the graph from the curated sources
     releases: Path | None = None  # a releases directory: serve its newest valid release and its downloads
     # Fair use per client (docs/operations.md): requests in flight and seconds of serving time per window.
-    client_concurrency: int = 2  # 0: no limit; a quarter of the 8 requests a default server has in flight
+    client_concurrency: int = 2  # 0: no limit; a third of the 6 requests a default server has in flight
     client_query_time: float = 60.0  # seconds per client_window; 0: no limit
     client_window: float = 60.0
     client_header: str | None = None  # a trusted proxy's header naming the client (X-Forwarded-For)

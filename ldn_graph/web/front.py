@@ -9,6 +9,7 @@ service description, ``HEAD``, ``OPTIONS`` and a body over the size limit, goes 
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -50,22 +51,31 @@ class SparqlFront:
         self.flask_wsgi = flask_wsgi
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        length = environ.get("CONTENT_LENGTH") or ""
+        size = int(length) if length.isdigit() else None  # None: no length given (or none that reads)
+        too_long = size is not None and size > MAX_BODY_BYTES
+        body = b""
+        if size and not too_long:
+            # Read every body before answering: a response sent while the body still waits unread (a
+            # 429, a 404) makes the HTTP server reset the connection, and the client's next request on
+            # it would fail.
+            body = environ["wsgi.input"].read(size)
+            environ["wsgi.input"] = io.BytesIO(body)
         retiring = self.app.extensions.get("ldngraph.retiring")
-        if retiring is not None and retiring():
-            start_response = _closing(start_response)
+        if too_long or (retiring is not None and retiring()):
+            start_response = _closing(start_response)  # a body left unread (413), or a worker leaving
         method = environ["REQUEST_METHOD"]
         if environ.get("PATH_INFO") != ROUTE or method not in ("GET", "POST"):
             return self.flask_wsgi(environ, start_response)
         query_string = environ.get("QUERY_STRING", "").encode("latin-1")
         if method == "GET" and not (query_string.startswith(b"query=") or b"&query=" in query_string):
             return self.flask_wsgi(environ, start_response)  # the service description or query page
-        length = environ.get("CONTENT_LENGTH") or ""
-        if method == "POST" and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        if method == "POST" and (size is None or too_long):
             return self.flask_wsgi(environ, start_response)  # no length, or too long: Flask says 413
-        return self._answer(environ, start_response, method, query_string, int(length or 0))
+        return self._answer(environ, start_response, method, query_string, body)
 
     def _answer(
-        self, environ: dict, start_response: Callable, method: str, query_string: bytes, length: int
+        self, environ: dict, start_response: Callable, method: str, query_string: bytes, body: bytes
     ) -> Iterable[bytes]:
         extensions = self.app.extensions
         metrics = extensions.get("ldngraph.metrics")
@@ -81,7 +91,7 @@ class SparqlFront:
                 extra = (("Retry-After", str(outcome.retry_after)),)
             else:
                 try:
-                    reply, query = self._reply(environ, method, query_string, length)
+                    reply, query = self._reply(environ, method, query_string, body)
                 finally:
                     if outcome is not None:
                         extensions["ldngraph.fair_use"].release(outcome, time.perf_counter() - started)
@@ -105,8 +115,7 @@ class SparqlFront:
             if access_log.isEnabledFor(logging.INFO):
                 log_request(ROUTE, method, status, seconds, size, cache, query, peer)
 
-    def _reply(self, environ: dict, method: str, query_string: bytes, length: int):
-        body = environ["wsgi.input"].read(length) if length else b""
+    def _reply(self, environ: dict, method: str, query_string: bytes, body: bytes):
         try:
             protocol_request = read_query(method, environ.get("CONTENT_TYPE"), query_string, body)
         except ProtocolError as error:

@@ -5,6 +5,7 @@ shared table itself: counts across processes, leases of dead workers reclaimed."
 from __future__ import annotations
 
 import os
+import socket
 import threading
 import time
 
@@ -138,3 +139,49 @@ def test_counts_are_shared_across_processes_and_dead_workers_leave_none():
         os.write(done[1], b"x")
         os.waitpid(child, 0)
     assert isinstance(fair_use.admit("shared"), Admission)  # its lease was reclaimed
+
+
+def _exchange(connection: socket.socket, request: bytes) -> bytes:
+    """Send one request on ``connection`` and read its whole response (b"" when the server closed)."""
+    connection.sendall(request)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = connection.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(
+        next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")).split(b":")[
+            1
+        ]
+    )
+    while len(body) < length:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def test_a_refused_post_leaves_its_connection_usable(limited):
+    """A 429 answered before the request's body is read must not cost the client its connection: the
+    body is read first, so the next request on the same keep-alive connection is answered."""
+    assert [_get(limited, RUNAWAY, "spender").status_code for _ in range(2)] == [503, 503]
+    host, port = limited.url.removeprefix("http://").split(":")
+    query = f'ASK {{ FILTER("{"x" * 200_000}" = "y") }}'.encode()
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        for number in range(3):
+            refused = _exchange(
+                connection,
+                b"POST /sparql HTTP/1.1\r\nHost: x\r\nX-Client: spender\r\n"
+                b"Content-Type: application/sparql-query\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(query), query),
+            )
+            assert refused.startswith(b"HTTP/1.1 429"), refused[:200]
+            answered = _exchange(
+                connection,
+                b"GET /sparql?query=ASK%%7B%%7D%%23%d HTTP/1.1\r\nHost: x\r\nX-Client: other\r\n\r\n"
+                % number,
+            )
+            assert answered.startswith(b"HTTP/1.1 200"), answered[:200]

@@ -224,3 +224,27 @@ def test_answers_are_reused_by_query_format_and_dataset(guarded):
     assert again.content == first.content
     csv = requests.get(guarded.endpoint, params={"query": query}, headers={"Accept": "text/csv"}, timeout=10)
     assert csv.headers["X-Cache"] == "miss" and csv.headers["Content-Type"].startswith("text/csv")
+
+
+def test_slow_queries_leave_a_worker_one_thread_for_quick_ones(launch, tmp_path):
+    """With one worker of 3 threads, at most 2 slow queries run; a third is stopped once found slow
+    (503, "busy"), and quick queries are answered at once meanwhile."""
+    server = launch("--workers", "1", "--threads", "3", "--timeout", "3", log=tmp_path / "server.log")
+    try:
+        answers: list[requests.Response] = []
+
+        def run_away() -> None:
+            answers.append(requests.get(server.endpoint, params={"query": RUNAWAY}, timeout=20))
+
+        threads = [threading.Thread(target=run_away) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        time.sleep(1.0)  # every runaway is past its first 0.2 s of work
+        quick = [_cheap(server.endpoint, f"beside {i}") for i in range(10)]
+        for thread in threads:
+            thread.join()
+        statuses = sorted((answer.status_code, "busy" in answer.text) for answer in answers)
+        assert statuses == [(503, False), (503, False), (503, True)], [a.text for a in answers]
+        assert max(quick) < 0.5, quick
+    finally:
+        server.stop()
