@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 # the limit plus 0.5 s, and killing, reaping and answering take some of that.
 GRACE = 0.25
 ORPHAN_MARGIN = 5  # CPU seconds past the limit after which an engine process stops itself
-SLOW_AFTER = 0.2  # seconds after which a query's process yields the CPU to quicker ones
+SLOW_AFTER = 0.1  # CPU seconds after which a query's process yields the CPU to quicker ones
+_LOOK_EVERY = 0.05  # seconds between looks at a running query's CPU time
 _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -262,7 +263,7 @@ class EnginePool:
         try:
             _send(process.channel, (request.query, request.default_graphs, request.named_graphs, accept))
             deadline = time.monotonic() + limit
-            ready = process.ready(min(self.slow_after, limit))
+            ready = process.ready(min(self.slow_after, limit))  # most queries are answered by then
             while not ready and (left := deadline - time.monotonic()) > 0:
                 # Judge by the CPU this query has burnt, not by the time it waited: under load a quick
                 # query may wait its turn, and it must not be sent to the back of the queue for that.
@@ -275,7 +276,7 @@ class EnginePool:
                         )
                     slow = True
                     lowered = _lower_priority(process.pid)
-                ready = process.ready(min(self.slow_after, left))
+                ready = process.ready(min(_LOOK_EVERY, left))
             outcome, payload, process.cpu = _receive(process.channel) if ready else ("late", None, 0.0)
         except (EOFError, OSError, struct.error) as error:
             self._end_slow(slow)

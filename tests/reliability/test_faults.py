@@ -59,7 +59,7 @@ def test_an_engine_killed_mid_query_gives_a_clear_503_and_is_replaced(one_worker
     thread.start()
     time.sleep(0.6)
     busy = [pid for pid in _engines(one_worker) if os.getpriority(os.PRIO_PROCESS, pid) == 19]
-    assert len(busy) == 1  # the runaway's process, lowered after 0.2 s of CPU
+    assert len(busy) == 1  # the runaway's process, lowered after 0.1 s of CPU
     started = time.perf_counter()
     os.kill(busy[0], signal.SIGKILL)
     thread.join()

@@ -239,7 +239,7 @@ def test_slow_queries_leave_a_worker_one_thread_for_quick_ones(launch, tmp_path)
         threads = [threading.Thread(target=run_away) for _ in range(3)]
         for thread in threads:
             thread.start()
-        time.sleep(1.0)  # every runaway is past its first 0.2 s of work
+        time.sleep(1.0)  # every runaway is past its first 0.1 s of work
         quick = [_cheap(server.endpoint, f"beside {i}") for i in range(10)]
         for thread in threads:
             thread.join()
