@@ -314,13 +314,25 @@ def main() -> None:
     args = parser.parse_args()
     if args.rate * args.duration > 200_000:
         parser.error("a soak run is bounded: at most 200,000 requests")
+    RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ldn-soak-") as workdir:
-        report = run(args.rate, args.duration, args.warmup, args.seed, Path(workdir))
+        try:
+            report = run(args.rate, args.duration, args.warmup, args.seed, Path(workdir))
+        finally:
+            _keep_server_log(Path(workdir) / "ldn-graph-soak.log")
     text = render(report)
     print(text)
-    RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "soak.md").write_text(text + "\n", encoding="utf-8")
     (RESULTS / "soak.json").write_text(json.dumps(report.__dict__, indent=1), encoding="utf-8")
+
+
+def _keep_server_log(log: Path) -> None:
+    """Keep what the server logged besides its access lines (worker exits, engine crashes, warnings)."""
+    if not log.exists():
+        return
+    lines = [line for line in log.read_text(errors="replace").splitlines() if "ldn_graph.access" not in line]
+    (RESULTS / "soak-server.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"server log, access lines left out: {RESULTS / 'soak-server.log'} ({len(lines):,} lines)")
 
 
 if __name__ == "__main__":
