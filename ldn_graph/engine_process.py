@@ -279,7 +279,6 @@ class EnginePool:
                 ready = process.ready(min(_LOOK_EVERY, left))
             outcome, payload, process.cpu = _receive(process.channel) if ready else ("late", None, 0.0)
         except (EOFError, OSError, struct.error) as error:
-            self._end_slow(slow)
             process.kill()
             log.error(
                 "engine process %d ended on a query (%s); replacing it:\n%s",
@@ -290,7 +289,8 @@ class EnginePool:
             raise EngineCrashed(
                 "the query engine stopped while answering this query; it has been restarted"
             ) from None
-        self._end_slow(slow)
+        finally:
+            self._end_slow(slow)
         if outcome == "late":
             process.kill()
             log.warning("query stopped at the time limit of %g s:\n%s", self.engine.timeout, request.query)
