@@ -66,7 +66,10 @@ class Outcome:
     status: int  # 0: no answer
     ms: float
     late_ms: float  # how late the request left against its schedule
+    at: float  # seconds into the run when it left
+    target: str  # method and path
     error: str = ""  # why there was no answer (status 0)
+    retried: str = ""  # why the first attempt failed, when the request was sent a second time
 
 
 @dataclass
@@ -82,10 +85,13 @@ class Report:
     reader_5xx: int = 0
     calm_p95_ms: float = 0.0
     attack_p95_ms: float = 0.0
-    pss_mb: list = field(default_factory=list)  # (seconds, every process, master and workers)
+    pss_mb: list = field(default_factory=list)  # (seconds, every process, footprint between queries)
     growth_pct_per_hour: float = 0.0  # every process
-    long_lived_growth_pct_per_hour: float = 0.0  # master and workers
+    footprint_growth_pct_per_hour: float = 0.0  # less what running queries hold
     max_late_ms: float = 0.0
+    started_at: str = ""  # wall clock (UTC) at the run's start, to match the server log
+    reader_failures: list = field(default_factory=list)  # (seconds into the run, target, status or reason)
+    reader_retries: list = field(default_factory=list)  # (seconds into the run, target, first failure)
 
 
 def _entities(endpoint: str) -> list[str]:
@@ -130,28 +136,51 @@ class Load:
         name = self.random.choice(("ldn-graph.nt.gz", "void.ttl", "SHA256SUMS"))
         return "download", f"GET /downloads/{self.version}/{name}", {"headers": reader}, "reader"
 
-    def send(self, route: str, target: str, keywords: dict, client: str, phase: str, due: float) -> Outcome:
+    def send(
+        self, route: str, target: str, keywords: dict, client: str, phase: str, due: float, start: float
+    ) -> Outcome:
         late = (time.perf_counter() - due) * 1000
         method, path = target.split(" ", 1)
+        session = self.session()
         started = time.perf_counter()
-        try:
-            response = self.session().request(method, self.base + path, timeout=TIMEOUT + 5, **keywords)
-            response.content  # noqa: B018  (read the whole body)
-            status = response.status_code
-        except requests.RequestException as exception:
-            status, error = 0, _reason(exception)
-        else:
-            error = ""
-        return Outcome(route, client, phase, status, (time.perf_counter() - started) * 1000, late, error)
+        idle = started - getattr(self.local, "last", started)  # since this thread's connection was last used
+        retried = ""
+        for attempt in (1, 2):
+            try:
+                response = session.request(method, self.base + path, timeout=TIMEOUT + 5, **keywords)
+                response.content  # noqa: B018  (read the whole body)
+                status, error = response.status_code, ""
+                break
+            except requests.RequestException as exception:
+                status, error = 0, f"{_reason(exception)} (connection idle {idle:.2f} s)"
+                # HTTP/1.1 lets either side close an idle connection at any time, so a request can meet
+                # the server's close on the wire (RFC 9112 9.3.1). Browsers and curl then send an
+                # idempotent request once more on a new connection (RFC 9110 9.2.2); so does a reader
+                # here, and the report counts every such retry. Timeouts are never retried.
+                if attempt == 2 or client != "reader" or not _closed_under_us(exception, idle):
+                    break
+                retried, idle = error, 0.0
+        self.local.last = time.perf_counter()
+        ms = (time.perf_counter() - started) * 1000
+        return Outcome(route, client, phase, status, ms, late, started - start, target, error, retried)
+
+
+def _closed_under_us(exception: requests.RequestException, idle: float) -> bool:
+    """True when a reused connection was closed or reset before an answer came (no timeout)."""
+    return (
+        idle > 0
+        and isinstance(exception, requests.ConnectionError)
+        and not isinstance(exception, requests.Timeout)
+    )
 
 
 def _reason(exception: requests.RequestException) -> str:
-    """The innermost cause of a failed request, in a few words: "ReadTimeout", "RemoteDisconnected"..."""
+    """Why a request got no answer: the outer and innermost exception, "ReadTimeout: TimeoutError"."""
     cause: BaseException = exception
     while True:
         inner = cause.__cause__ or cause.__context__ or (cause.args[0] if cause.args else None)
         if not isinstance(inner, BaseException):
-            return type(cause).__name__
+            return f"{type(exception).__name__}: {type(cause).__name__}"
         cause = inner
 
 
@@ -162,26 +191,45 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
-def _pss_kb(pid: int) -> int:
+def _rollup_kb(pid: int) -> dict[str, int]:
+    """A process's memory totals in kB: "Pss", "Private_Clean", "Private_Dirty"..."""
+    totals = {}
     try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            name, value = line.split(":", 1)
+            totals[name] = int(value.split()[0])
+    except (OSError, ValueError, IndexError):
         pass
-    return 0
+    return totals
 
 
-def _long_lived_mb(master: int) -> float:
-    """PSS of the master and its workers: the processes that live through the whole run (engine
-    processes come and go: one running a runaway query holds tens of MB until it is killed)."""
-    workers = []
-    for task in Path(f"/proc/{master}/task").glob("*"):
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
-            workers += [int(child) for child in (task / "children").read_text().split()]
+            found += [int(child) for child in (task / "children").read_text().split()]
         except OSError:
             continue
-    return sum(_pss_kb(pid) for pid in [master, *workers]) / 1024
+    return found
+
+
+def _footprint_mb(master: int) -> float:
+    """The server's memory apart from the queries it is running: PSS summed over every process, less
+    what engine processes hold privately.
+
+    Engine processes (children of the workers) come and go: one running a runaway query holds tens of
+    MB until it is killed, and each new one shares its worker's pages, which moves PSS between
+    processes without changing the total. Summing PSS over the whole tree counts every page once;
+    taking away the engines' private pages leaves the memory the server keeps between queries, which
+    is what leaks and caches would grow.
+    """
+    workers = _children(master)
+    engines = [engine for worker in workers for engine in _children(worker)]
+    kb = sum(_rollup_kb(pid).get("Pss", 0) for pid in [master, *workers, *engines])
+    for engine in engines:
+        rollup = _rollup_kb(engine)
+        kb -= rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
+    return kb / 1024
 
 
 def _slope_pct_per_hour(samples: list[tuple[float, float]]) -> float:
@@ -208,6 +256,7 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
         outcomes: list[Outcome] = []
         pss: list[tuple[float, float]] = []
         started = time.perf_counter()
+        report.started_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         total = int(rate * duration)
         with ThreadPoolExecutor(max_workers=64) as pool:
             futures = []
@@ -217,7 +266,7 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
                 while (now := time.perf_counter()) < due:
                     time.sleep(min(due - now, 0.01))
                 if now >= next_sample:
-                    pss.append((now - started, server.pss_mb(), _long_lived_mb(server.process.pid)))
+                    pss.append((now - started, server.pss_mb(), _footprint_mb(server.process.pid)))
                     next_sample += 5.0
                     if len(pss) % 12 == 0:
                         print(
@@ -226,7 +275,7 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
                         )
                 phase = "attack" if now - started >= duration / 3 else "calm"
                 route, target, keywords, client = load.pick(phase == "attack")
-                futures.append(pool.submit(load.send, route, target, keywords, client, phase, due))
+                futures.append(pool.submit(load.send, route, target, keywords, client, phase, due, started))
             outcomes = [future.result() for future in futures]
         elapsed = time.perf_counter() - started
         report.sent = len(outcomes)
@@ -252,6 +301,10 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
         report.reader_statuses = dict(
             Counter(f"{o.route} {o.status or o.error}" for o in readers if not 200 <= o.status < 400)
         )
+        report.reader_failures = [
+            (round(o.at, 3), o.target, o.status or o.error) for o in readers if not 200 <= o.status < 400
+        ]
+        report.reader_retries = [(round(o.at, 3), o.target, o.retried) for o in readers if o.retried]
         report.hostile = dict(Counter(str(o.status or o.error) for o in outcomes if o.client == "hostile"))
         quick = [o for o in readers if o.route in ("entity", "select")]
         report.calm_p95_ms = _percentile([o.ms for o in quick if o.phase == "calm"], 95)
@@ -259,7 +312,7 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
         report.pss_mb = pss
         steady = [sample for sample in pss if sample[0] >= warmup]
         report.growth_pct_per_hour = _slope_pct_per_hour([(t, total) for t, total, _ in steady])
-        report.long_lived_growth_pct_per_hour = _slope_pct_per_hour([(t, kept) for t, _, kept in steady])
+        report.footprint_growth_pct_per_hour = _slope_pct_per_hour([(t, kept) for t, _, kept in steady])
     finally:
         server.stop()
     return report
@@ -267,7 +320,7 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
 
 def render(report: Report) -> str:
     lines = [
-        f"Soak: {report.sent:,} requests at {report.rate:g}/s for {report.duration:g} s "
+        f"Soak from {report.started_at} UTC: {report.sent:,} requests at {report.rate:g}/s for {report.duration:g} s "
         f"(achieved {report.achieved_rps:.1f}/s; latest departure {report.max_late_ms:.0f} ms behind schedule)",
         "",
         "| route | requests | req/s | p50 ms | p95 ms | p99 ms | non-2xx/3xx | 5xx or no answer |",
@@ -279,7 +332,7 @@ def render(report: Report) -> str:
             f"{row['p99_ms']:.1f} | {row['errors']} | {row['5xx']} |"
         )
     readers = sum(row["requests"] for route, row in report.routes.items() if route != "hostile")
-    growth_ok = report.long_lived_growth_pct_per_hour < GROWTH_TARGET
+    growth_ok = report.footprint_growth_pct_per_hour < GROWTH_TARGET
     totals = [total for _, total, _ in report.pss_mb]
     p95 = max(report.routes.get(r, {}).get("p95_ms", 0) for r in ("entity", "select"))
     ratio = report.attack_p95_ms / report.calm_p95_ms if report.calm_p95_ms else float("nan")
@@ -287,6 +340,9 @@ def render(report: Report) -> str:
         "",
         f"Well-behaved clients: {report.reader_errors} errors and {report.reader_5xx} 5xx in {readers:,} requests "
         f"({100 * report.reader_5xx / max(readers, 1):.2f} % 5xx; target 0 %): {report.reader_statuses}.",
+        *(f"  failed at {at:.1f} s: {target} -> {why}" for at, target, why in report.reader_failures[:20]),
+        f"Requests sent again after a reused connection closed under them: {len(report.reader_retries)}.",
+        *(f"  retried at {at:.1f} s: {target} after {why}" for at, target, why in report.reader_retries[:20]),
         f"Hostile requests answered: {report.hostile} (time-limit 503s are runaway queries stopped; "
         "429 is fair use).",
         f"Entity and small-query p95: {p95:.1f} ms (target < {P95_TARGET_MS:g} ms): "
@@ -296,8 +352,9 @@ def render(report: Report) -> str:
         f"Memory, PSS of every process: {totals[0]:.0f} MB at start, {min(totals):.0f}-{max(totals):.0f} MB "
         f"over the run (engine processes running runaway queries hold tens of MB each until killed); slope "
         f"after warm-up {report.growth_pct_per_hour:+.2f} % per hour.",
-        f"Memory, PSS of the master and workers: {report.pss_mb[0][2]:.0f} -> {report.pss_mb[-1][2]:.0f} MB; "
-        f"growth after warm-up {report.long_lived_growth_pct_per_hour:+.2f} % per hour "
+        f"Memory between queries (PSS of every process less engine processes' private pages): "
+        f"{report.pss_mb[0][2]:.0f} -> {report.pss_mb[-1][2]:.0f} MB; "
+        f"growth after warm-up {report.footprint_growth_pct_per_hour:+.2f} % per hour "
         f"(target < {GROWTH_TARGET:g} %): {'met' if growth_ok else 'missed'}.",
     ]
     return "\n".join(lines)
@@ -330,9 +387,19 @@ def _keep_server_log(log: Path) -> None:
     """Keep what the server logged besides its access lines (worker exits, engine crashes, warnings)."""
     if not log.exists():
         return
-    lines = [line for line in log.read_text(errors="replace").splitlines() if "ldn_graph.access" not in line]
+    lines = [line for line in log.read_text(errors="replace").splitlines() if _worth_keeping(line)]
     (RESULTS / "soak-server.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"server log, access lines left out: {RESULTS / 'soak-server.log'} ({len(lines):,} lines)")
+    print(f"server log, quick access lines left out: {RESULTS / 'soak-server.log'} ({len(lines):,} lines)")
+
+
+def _worth_keeping(line: str) -> bool:
+    """Every line but the access log's, and of those the slow ones (a second or more)."""
+    if "ldn_graph.access" not in line:
+        return True
+    try:
+        return json.loads(line.split("ldn_graph.access: ", 1)[1])["ms"] >= 1000
+    except (IndexError, ValueError, KeyError):
+        return True
 
 
 if __name__ == "__main__":

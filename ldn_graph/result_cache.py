@@ -8,8 +8,9 @@ each web worker keeps its own, so it needs no lock across processes.
 
 An answer is kept only when its query is seen a second time: most queries a public endpoint meets are
 asked once (the same question with a new comment or a new literal), and keeping their answers would
-only push out the popular ones and grow the server to the cache's bound. Until then only a hash of the
-query is remembered, in a short list of its own.
+only push out the popular ones and grow the server to the cache's bound. Queries seen once are marked in
+a Bloom filter of fixed size (the "doorkeeper" of TinyLFU admission, Einziger et al. 2017): its memory
+is taken when the cache is made and never grows, however many distinct queries arrive.
 """
 
 from __future__ import annotations
@@ -23,15 +24,46 @@ from ldn_graph.sparql_protocol import ProtocolRequest
 
 DEFAULT_BYTES = 32 << 20
 _LARGEST_SHARE = 8  # an answer bigger than this share of the cache is not kept: it would evict the rest
-SEEN_ONCE = 4096  # queries remembered (as hashes) until they are asked again
+SEEN_ONCE = 4096  # queries the doorkeeper marks before it is cleared
+_BITS_PER_QUERY = 16  # with two bits a query, under 1.4 % of queries asked once pass as seen before
+_HASH_MASK = (1 << 64) - 1
+
+
+class Doorkeeper:
+    """Which queries were seen before, as a Bloom filter of ``period * 16`` bits (8 KiB by default).
+
+    A query sets two bits; it was seen before when both are set already. After ``period`` new queries the
+    filter is cleared, so a sighting counts for a while and the false positives (a query asked once
+    taken for one asked twice: under 1.4 % when full) never pile up.
+    """
+
+    def __init__(self, period: int = SEEN_ONCE):
+        bits = 1 << max(3, (period * _BITS_PER_QUERY - 1).bit_length())  # a power of two, for masking
+        self.period = period
+        self._mask = bits - 1
+        self._bits = bytearray(bits // 8)
+        self.marked = 0  # new queries since the last clearing
+
+    def seen_before(self, digest: int) -> bool:
+        """True when ``digest`` was marked since the last clearing; else mark it and return False."""
+        digest &= _HASH_MASK
+        positions = (digest & self._mask, (digest >> 32) & self._mask)
+        if all(self._bits[bit >> 3] >> (bit & 7) & 1 for bit in positions):
+            return True
+        for bit in positions:
+            self._bits[bit >> 3] |= 1 << (bit & 7)
+        self.marked += 1
+        if self.marked >= self.period:
+            self._bits[:] = bytes(len(self._bits))
+            self.marked = 0
+        return False
 
 
 class ResultCache:
     def __init__(self, graph_version: Hashable, max_bytes: int = DEFAULT_BYTES, seen_once: int = SEEN_ONCE):
         self.graph_version = graph_version
         self.max_bytes = max_bytes
-        self.seen_once = seen_once
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._doorkeeper = Doorkeeper(seen_once)
         self.size = 0
         self.hits = self.misses = 0
         self._answers: OrderedDict[Hashable, tuple[QueryAnswer, int]] = OrderedDict()
@@ -57,7 +89,7 @@ class ResultCache:
             return
         key = self._key(request, accept)
         with self._lock:
-            if not self._second_sight(hash(key)):
+            if not self._doorkeeper.seen_before(hash(key)):
                 return
             old = self._answers.pop(key, None)
             if old is not None:
@@ -67,15 +99,6 @@ class ResultCache:
             while self.size > self.max_bytes:
                 _, (_, evicted) = self._answers.popitem(last=False)
                 self.size -= evicted
-
-    def _second_sight(self, digest: int) -> bool:
-        """True when the query was seen before (and is forgotten from the list); else remember it."""
-        if self._seen.pop(digest, False) is None:
-            return True
-        self._seen[digest] = None
-        if len(self._seen) > self.seen_once:
-            self._seen.popitem(last=False)
-        return False
 
     @property
     def hit_rate(self) -> float:
