@@ -11,8 +11,10 @@ queries as fast as their share allows. Side by side in one run: the well-behaved
 before the hostile clients start and while they run (the ratio must stay near 1).
 
 Prints requests/s, p50/p95/p99 per route, error and 5xx rates (well-behaved clients must see no
-errors at all), how hostile requests were answered, and memory growth: the slope of PSS summed over
-every server process after warm-up, in % per hour. Results also go to bench/results/soak.{json,md}.
+errors at all), how hostile requests were answered, and memory growth after warm-up in % per hour: the
+slope of the memory the server holds between queries (PSS summed over every server process, less what
+engine processes running a query hold privately at that moment). Results also go to
+bench/results/soak.{json,md,svg}; the chart shows memory and latency over the run.
 """
 
 from __future__ import annotations
@@ -33,11 +35,14 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from endpoint import _free_port, _start
+from endpoint import _free_port, _start, _tree
+
+from ldn_graph.engine_process import engine_processes
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 P95_TARGET_MS, GROWTH_TARGET = 50.0, 1.0  # entity and small-query p95; memory growth % per hour
+WINDOW = 30.0  # seconds per point of the latency chart
 TIMEOUT = 10.0
 
 SMALL_QUERIES = (
@@ -85,10 +90,13 @@ class Report:
     reader_5xx: int = 0
     calm_p95_ms: float = 0.0
     attack_p95_ms: float = 0.0
-    pss_mb: list = field(default_factory=list)  # (seconds, every process, footprint between queries)
+    pss_mb: list = field(default_factory=list)  # (seconds, every process, held between queries)
     growth_pct_per_hour: float = 0.0  # every process
-    footprint_growth_pct_per_hour: float = 0.0  # less what running queries hold
+    footprint_growth_pct_per_hour: float = 0.0  # held between queries
     max_late_ms: float = 0.0
+    warmup: float = 0.0
+    attack_from: float = 0.0  # seconds into the run when hostile clients start
+    windows: list = field(default_factory=list)  # (start s, entity and small-query p95 ms, failures)
     started_at: str = ""  # wall clock (UTC) at the run's start, to match the server log
     reader_failures: list = field(default_factory=list)  # (seconds into the run, target, status or reason)
     reader_retries: list = field(default_factory=list)  # (seconds into the run, target, first failure)
@@ -203,33 +211,30 @@ def _rollup_kb(pid: int) -> dict[str, int]:
     return totals
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(child) for child in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
 def _footprint_mb(master: int) -> float:
-    """The server's memory apart from the queries it is running: PSS summed over every process, less
-    what engine processes hold privately.
+    """The memory the server holds between queries: PSS summed over every process, less what engine
+    processes running a query at this moment hold privately.
 
-    Engine processes (children of the workers) come and go: one running a runaway query holds tens of
-    MB until it is killed, and each new one shares its worker's pages, which moves PSS between
-    processes without changing the total. Summing PSS over the whole tree counts every page once;
-    taking away the engines' private pages leaves the memory the server keeps between queries, which
-    is what leaks and caches would grow.
+    An engine process running a runaway query holds tens of MB until it is
+    killed at the time limit, and a new one takes its place, sharing its worker's pages: that moves PSS
+    between processes without changing the total. Summing PSS over the whole tree counts every page
+    once. Left out are the engines running a query now (in the run queue) or a slow one (the pool
+    lowers their priority to nice 19 and never reuses them); idle engines are reused for hours and
+    count in full, leaks included.
     """
-    workers = _children(master)
-    engines = [engine for worker in workers for engine in _children(worker)]
-    kb = sum(_rollup_kb(pid).get("Pss", 0) for pid in [master, *workers, *engines])
-    for engine in engines:
+    kb = sum(_rollup_kb(pid).get("Pss", 0) for pid in _tree(master))
+    for engine in filter(_running_a_query, engine_processes(master)):
         rollup = _rollup_kb(engine)
         kb -= rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
     return kb / 1024
+
+
+def _running_a_query(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return False
+    return fields[0] == "R" or int(fields[16]) > 0  # state; nice
 
 
 def _slope_pct_per_hour(samples: list[tuple[float, float]]) -> float:
@@ -310,12 +315,108 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
         report.calm_p95_ms = _percentile([o.ms for o in quick if o.phase == "calm"], 95)
         report.attack_p95_ms = _percentile([o.ms for o in quick if o.phase == "attack"], 95)
         report.pss_mb = pss
+        report.warmup, report.attack_from = warmup, duration / 3
+        report.windows = _windows(quick, WINDOW)
         steady = [sample for sample in pss if sample[0] >= warmup]
         report.growth_pct_per_hour = _slope_pct_per_hour([(t, total) for t, total, _ in steady])
         report.footprint_growth_pct_per_hour = _slope_pct_per_hour([(t, kept) for t, _, kept in steady])
     finally:
         server.stop()
     return report
+
+
+def _windows(outcomes: list[Outcome], seconds: float) -> list[tuple[float, float, int]]:
+    """(start, p95 ms, requests without an answer) of each ``seconds``-long slice of the run."""
+    slices = defaultdict(list)
+    for outcome in outcomes:
+        slices[int(outcome.at // seconds)].append(outcome)
+    return [
+        (number * seconds, _percentile([o.ms for o in items], 95), sum(1 for o in items if o.status == 0))
+        for number, items in sorted(slices.items())
+    ]
+
+
+def svg_chart(report: Report) -> str:
+    """Two panels over the run's time: memory (held between queries) above the
+    well-behaved clients' p95 per window; the warm-up and the attack are shaded, the slope drawn."""
+    left, width, panel, gap, top = 60, 640, 170, 60, 50
+    end = max(report.duration, 1.0)
+    samples = report.pss_mb
+    height = top + 2 * panel + gap + 40
+
+    def x(seconds: float) -> float:
+        return left + width * min(seconds, end) / end
+
+    def polyline(points: list[tuple[float, float]], colour: str, stroke: float = 1.5) -> str:
+        path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+        return f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="{stroke}"/>'
+
+    def panel_frame(y0: float, high: float, unit: str) -> list[str]:
+        out = [
+            f'<rect x="{x(0):.1f}" y="{y0}" width="{x(report.warmup) - left:.1f}" height="{panel}" fill="#f2f2f2"/>',
+            f'<rect x="{x(report.attack_from):.1f}" y="{y0}" width="{x(end) - x(report.attack_from):.1f}" '
+            f'height="{panel}" fill="#fdecea"/>',
+        ]
+        for step in range(5):
+            value = high * step / 4
+            ty = y0 + panel * (1 - step / 4)
+            out.append(f'<line x1="{left}" x2="{left + width}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="#ddd"/>')
+            out.append(f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end">{value:.0f} {unit}</text>')
+        return out
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 40}" height="{height}" '
+        'font-family="sans-serif" font-size="11">',
+        f'<text x="10" y="18" font-size="14" font-weight="bold">Soak at {report.rate:g} requests/s for '
+        f"{report.duration:g} s: memory and latency (grey: warm-up; red: hostile clients)</text>",
+    ]
+    # Memory: what is held between queries, the measure of growth.
+    high = max([kept for _, _, kept in samples] + [1.0]) * 1.2
+    y0 = top
+    out += panel_frame(y0, high, "MB")
+
+    def my(mb: float) -> float:
+        return y0 + panel * (1 - mb / high)
+
+    out.append(polyline([(x(t), my(kept)) for t, _, kept in samples], "#2b7bba", 2))
+    steady = [(t, kept) for t, _, kept in samples if t >= report.warmup]
+    if len(steady) >= 3:
+        fit = statistics.linear_regression([t for t, _ in steady], [v for _, v in steady])
+        ends = [steady[0][0], steady[-1][0]]
+        out.append(polyline([(x(t), my(fit.intercept + fit.slope * t)) for t in ends], "#d62728", 1))
+    out.append(
+        f'<text x="{left}" y="{y0 - 8}" fill="#2b7bba">memory held between queries: '
+        f"{report.footprint_growth_pct_per_hour:+.2f} % per hour after warm-up (red line)</text>"
+    )
+    # Latency: p95 of entity pages and small queries per window, and windows with failures.
+    y0 = top + panel + gap
+    high = max([p95 for _, p95, _ in report.windows] + [P95_TARGET_MS]) * 1.1
+    out += panel_frame(y0, high, "ms")
+
+    def ly(ms: float) -> float:
+        return y0 + panel * (1 - ms / high)
+
+    target = ly(P95_TARGET_MS)
+    out.append(
+        f'<line x1="{left}" x2="{left + width}" y1="{target:.1f}" y2="{target:.1f}" stroke="#d62728" '
+        'stroke-dasharray="4 3"/>'
+    )
+    out.append(polyline([(x(t + WINDOW / 2), ly(p95)) for t, p95, _ in report.windows], "#2b7bba", 2))
+    for t, _, failed in report.windows:
+        if failed:
+            out.append(f'<circle cx="{x(t + WINDOW / 2):.1f}" cy="{y0 + panel - 4}" r="4" fill="#d62728"/>')
+    out.append(
+        f'<text x="{left}" y="{y0 - 8}" fill="#2b7bba">entity and small-query p95 per {WINDOW:g} s '
+        f"(dashed: target {P95_TARGET_MS:g} ms; dots: windows with a request left unanswered)</text>"
+    )
+    out.append(
+        f'<text x="{left + width / 2}" y="{height - 8}" text-anchor="middle">seconds into the run</text>'
+    )
+    for step in range(6):
+        seconds = end * step / 5
+        out.append(f'<text x="{x(seconds):.1f}" y="{height - 24}" text-anchor="middle">{seconds:.0f}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
 
 
 def render(report: Report) -> str:
@@ -352,7 +453,8 @@ def render(report: Report) -> str:
         f"Memory, PSS of every process: {totals[0]:.0f} MB at start, {min(totals):.0f}-{max(totals):.0f} MB "
         f"over the run (engine processes running runaway queries hold tens of MB each until killed); slope "
         f"after warm-up {report.growth_pct_per_hour:+.2f} % per hour.",
-        f"Memory between queries (PSS of every process less engine processes' private pages): "
+        f"Memory held between queries (PSS of every process less the private pages of engines running "
+        "a query): "
         f"{report.pss_mb[0][2]:.0f} -> {report.pss_mb[-1][2]:.0f} MB; "
         f"growth after warm-up {report.footprint_growth_pct_per_hour:+.2f} % per hour "
         f"(target < {GROWTH_TARGET:g} %): {'met' if growth_ok else 'missed'}.",
@@ -368,7 +470,17 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=600.0, help="seconds (default 600)")
     parser.add_argument("--warmup", type=float, default=60.0, help="seconds left out of the memory slope")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--redraw", action="store_true", help="only draw soak.svg again from the last run's soak.json"
+    )
     args = parser.parse_args()
+    if args.redraw:
+        saved = json.loads((RESULTS / "soak.json").read_text(encoding="utf-8"))
+        report = Report(saved["rate"], saved["duration"])
+        report.__dict__.update(saved)
+        (RESULTS / "soak.svg").write_text(svg_chart(report), encoding="utf-8")
+        print(f"written: {RESULTS / 'soak.svg'}")
+        return
     if args.rate * args.duration > 200_000:
         parser.error("a soak run is bounded: at most 200,000 requests")
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -381,6 +493,8 @@ def main() -> None:
     print(text)
     (RESULTS / "soak.md").write_text(text + "\n", encoding="utf-8")
     (RESULTS / "soak.json").write_text(json.dumps(report.__dict__, indent=1), encoding="utf-8")
+    (RESULTS / "soak.svg").write_text(svg_chart(report), encoding="utf-8")
+    print(f"written: {RESULTS / 'soak.md'}, soak.json, soak.svg")
 
 
 def _keep_server_log(log: Path) -> None:

@@ -1,10 +1,17 @@
 """A supervised pool of engine processes that can be killed at the time limit.
 
 pyoxigraph cannot interrupt a query, and a query that sorts or aggregates spends its whole time inside
-one engine call, so the only way to stop it is to end the process running it. Each web worker forks its
+one engine call, so the only way to stop it is to end the process running it. Each web worker has its
 own engine processes, which share the loaded store copy-on-write and start in milliseconds; each
 answers one request at a time over a socket pair (a length, then a pickled tuple of plain values), and
 a worker thread borrows an idle one per query.
+
+Engine processes are forked by a spawner, a process the worker forks once while it is fresh, never by
+the busy worker itself. A process forked from the worker would keep privately the old copy of every
+page the worker writes afterwards: after hours of requests each new engine process would pin tens of MB
+of the worker's past. The spawner waits on its socket and writes next to nothing, so the engine
+processes it forks keep sharing their pages with it and with the server's main process. ``ps`` shows
+them as ``ldngraph-spawn`` and ``ldngraph-engine``.
 
 - A query still running past the limit (plus a grace) has its process killed; the client gets 503 and
   the pool forks a fresh process on demand.
@@ -38,6 +45,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.sparql_engine import QueryAnswer, QueryEngine
@@ -53,6 +61,7 @@ SLOW_AFTER = 0.1  # CPU seconds after which a query's process yields the CPU to 
 _LOOK_EVERY = 0.05  # seconds between looks at a running query's CPU time
 _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 _TICKS = os.sysconf("SC_CLK_TCK")
+ENGINE_NAME, SPAWNER_NAME = "ldngraph-engine", "ldngraph-spawn"  # process names (at most 15 bytes)
 
 
 class EngineFailure(LdnGraphError):
@@ -145,31 +154,153 @@ def _serve(engine: QueryEngine, channel: socket.socket) -> None:
         _send(channel, (*reply, used))
 
 
+def _name_process(name: str) -> None:
+    """Name this process as ps and top show it."""
+    with contextlib.suppress(OSError), open("/proc/self/comm", "w") as comm:
+        comm.write(name)
+
+
+def engine_processes(root: int) -> list[int]:
+    """The engine processes among the descendants of process ``root`` (a server, a worker)."""
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            with contextlib.suppress(OSError, ValueError):
+                children = [int(child) for child in (task / "children").read_text().split()]
+                pending += children
+                found += [child for child in children if _process_name(child) == ENGINE_NAME]
+    return found
+
+
+def _process_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _reset_signals() -> None:
+    # The worker's signal handlers (granian's graceful shutdown) mean nothing in a spawner or engine.
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+_PID = struct.Struct("!i")
+
+
+class _Spawner:
+    """A small process that forks engine processes for one worker (see the module's docstring).
+
+    The worker sends it one end of a new socket pair; it forks an engine process serving that end and
+    answers with the engine's PID. The kernel reaps the engines it forked (SIGCHLD is ignored), and it
+    ends when the worker closes its channel or dies.
+    """
+
+    def __init__(self, engine: QueryEngine, sandbox: bool):
+        self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 0
+            try:
+                self._channel.close()
+                _name_process(SPAWNER_NAME)
+                faulthandler.disable()  # a crash of an engine is the worker's to report, with its query
+                _reset_signals()
+                signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+                # The engines inherit the empty network namespace: made once, here.
+                if sandbox and not isolate_network():
+                    os.write(2, b"engine processes: no network namespace here; relying on the query guard\n")
+                self._spawn_on_request(theirs, engine)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        theirs.close()
+
+    @staticmethod
+    def _spawn_on_request(channel: socket.socket, engine: QueryEngine) -> None:
+        while True:
+            _, fds, _, _ = socket.recv_fds(channel, 1, 1)
+            if not fds:  # the worker closed its end, or died
+                return
+            pid = os.fork()
+            if pid == 0:  # the engine process
+                code = 0
+                try:
+                    channel.close()
+                    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                    _name_process(ENGINE_NAME)
+                    _serve(engine, socket.socket(fileno=fds[0]))
+                except BaseException:
+                    code = 1
+                finally:
+                    os._exit(code)
+            os.close(fds[0])
+            channel.sendall(_PID.pack(pid))
+
+    def spawn(self) -> _Process:
+        """A new engine process (the caller holds the pool's lock). OSError when the spawner is gone."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            socket.send_fds(self._channel, [b"e"], [theirs.fileno()])
+            (pid,) = _PID.unpack(_exactly(self._channel, _PID.size))
+        except (OSError, EOFError) as error:
+            ours.close()
+            raise OSError(f"the engine spawner {self.pid} is gone: {error}") from None
+        finally:
+            theirs.close()
+        return _Process(pid, ours)
+
+    def close(self) -> None:
+        """Let the spawner end (it does when its channel closes) and reap it."""
+        self._channel.close()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
 @dataclass
 class _Process:
+    """An engine process, which is not the worker's child: it is watched and killed through a pidfd."""
+
     pid: int
     channel: socket.socket
     cpu: float = 0.0  # CPU seconds the process had used when its last query ended
     poller: select.poll = field(default_factory=select.poll, repr=False)
+    pidfd: int = -1
 
     def __post_init__(self) -> None:
         self.poller.register(self.channel, select.POLLIN)
+        with contextlib.suppress(OSError, AttributeError):
+            self.pidfd = os.pidfd_open(self.pid)
 
     def ready(self, timeout: float) -> bool:
         """True once the process has replied (or ended) within ``timeout`` seconds."""
         return bool(self.poller.poll(max(0, int(timeout * 1000) + 1)))
 
     def alive(self) -> bool:
-        """False for a process that ended while idle (killed from outside), which is then reaped."""
-        try:
-            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
-        except ChildProcessError:
+        """False for a process that ended while idle (killed from outside), or was killed here."""
+        if self.channel.fileno() < 0:
             return False
+        if self.pidfd >= 0:
+            return not select.select([self.pidfd], [], [], 0)[0]  # a pidfd turns readable at the end
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
+        """Kill the process and wait (a second at most) until it has ended."""
+        with contextlib.suppress(ProcessLookupError, OSError):
+            if self.pidfd >= 0:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+                select.select([self.pidfd], [], [], 1.0)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
         self.channel.close()
 
 
@@ -196,41 +327,32 @@ class EnginePool:
         self.sandbox = sandbox and not engine.allowed_services
         self._owner: int | None = None  # the process whose engine processes these are
         self._idle: list[_Process] = []
+        self._spawner: _Spawner | None = None
         self._lock = threading.Lock()
-        self.started = 0  # engine processes forked by this worker, for tests and metrics
+        self.started = 0  # engine processes started for this worker, for tests and metrics
 
     def _mine(self) -> None:
-        # Engine processes forked by another process (the server's master, before it forked the workers)
-        # cannot be shared: each worker forks its own. Called with the lock held.
+        # Engine processes started for another process (the server's master, before it forked the
+        # workers) cannot be shared: each worker has its own spawner and engines. Called with the lock held.
         if self._owner != os.getpid():
-            self._owner, self._idle, self.started = os.getpid(), [], 0
+            self._owner, self._idle, self.started, self._spawner = os.getpid(), [], 0, None
 
     def _fork(self) -> _Process:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        pid = os.fork()
-        if pid == 0:  # the engine process
-            code = 0
-            try:
-                ours.close()
-                # A crash here is the worker's to report (it logs the query); no traceback dump from us.
-                faulthandler.disable()
-                # The worker's signal handlers (granian's graceful shutdown) mean nothing here.
-                for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
-                    signal.signal(signum, signal.SIG_DFL)
-                if self.sandbox and not isolate_network():
-                    os.write(2, b"engine process: no network namespace here; relying on the query guard\n")
-                _serve(self.engine, theirs)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        theirs.close()
+        if self._spawner is None:
+            self._spawner = _Spawner(self.engine, self.sandbox)
+        try:
+            process = self._spawner.spawn()
+        except OSError as error:  # killed from outside: a new one, forked from the worker as it is now
+            log.warning("%s; starting another", error)
+            self._spawner.close()
+            self._spawner = _Spawner(self.engine, self.sandbox)
+            process = self._spawner.spawn()
         self.started += 1
-        log.debug("engine process %d started", pid)
-        return _Process(pid, ours)
+        log.debug("engine process %d started", process.pid)
+        return process
 
     def warm(self, count: int) -> None:
-        """Fork ``count`` engine processes now (in a worker, before its threads start)."""
+        """Start the spawner and ``count`` engine processes now (in a worker, before its threads start)."""
         with self._lock:
             self._mine()
             while len(self._idle) < count:
@@ -244,7 +366,7 @@ class EnginePool:
                 if process.alive():
                     return process
                 log.warning("engine process %d had ended while idle; replacing it", process.pid)
-                process.channel.close()
+                process.kill()  # closes its channel and pidfd
             return self._fork()
 
     def _give_back(self, process: _Process) -> None:
@@ -322,10 +444,13 @@ class EnginePool:
 
     def close(self) -> None:
         with self._lock:
-            idle = self._idle if self._owner == os.getpid() else []
-            self._idle = []
+            mine = self._owner == os.getpid()
+            idle, spawner = (self._idle, self._spawner) if mine else ([], None)
+            self._idle, self._spawner = [], None
         for process in idle:
             process.kill()
+        if spawner is not None:
+            spawner.close()
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -27,7 +27,9 @@ def _children(pid: int) -> list[int]:
 
 
 def _engines(server) -> list[int]:
-    return [engine for worker in _children(server.process.pid) for engine in _children(worker)]
+    from ldn_graph.engine_process import engine_processes
+
+    return engine_processes(server.process.pid)
 
 
 @pytest.fixture
@@ -114,7 +116,7 @@ def _running(pid: int) -> bool:
 def test_a_runaway_query_ends_even_when_its_worker_dies(one_worker):
     """An engine process whose worker is killed mid-query stops itself at its CPU limit: the time limit
     and ORPHAN_MARGIN seconds (engine_process.py), not whenever the query would have finished."""
-    from ldn_graph.engine_process import ORPHAN_MARGIN, _cpu_seconds
+    from ldn_graph.engine_process import ORPHAN_MARGIN, _cpu_seconds, engine_processes
 
     _ok(one_worker, "warm")
     (worker,) = _children(one_worker.process.pid)
@@ -132,7 +134,7 @@ def test_a_runaway_query_ends_even_when_its_worker_dies(one_worker):
     deadline = time.monotonic() + 5
     while busy is None and time.monotonic() < deadline:
         time.sleep(0.1)
-        busy = next((pid for pid in _children(worker) if _cpu_seconds(pid) > 0.1), None)
+        busy = next((pid for pid in engine_processes(worker) if _cpu_seconds(pid) > 0.1), None)
     assert busy is not None, "no engine process took the runaway query"
     os.kill(worker, signal.SIGKILL)
     started = time.monotonic()

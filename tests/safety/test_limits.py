@@ -67,15 +67,10 @@ def test_others_keep_their_latency_beside_runaways(guarded):
 
 
 def _engine_processes(server) -> list[int]:
-    """The engine processes of the server: children of its workers (the master's children)."""
+    """The engine processes of the server: named descendants of its workers."""
+    from ldn_graph.engine_process import engine_processes
 
-    def children(pid: int) -> list[int]:
-        found = []
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found += [int(c) for c in (task / "children").read_text().split()]
-        return found
-
-    return [engine for worker in children(server.process.pid) for engine in children(worker)]
+    return engine_processes(server.process.pid)
 
 
 def test_a_killed_engine_does_not_take_the_server_down(launch, tmp_path):
@@ -119,6 +114,54 @@ def test_an_engine_that_aborts_is_replaced(release_store):
         with pytest.raises(EngineCrashed):
             pool.answer(ProtocolRequest("ASK { FILTER(" + "!" * 10_000 + "true) }"), None)
         assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
+    finally:
+        pool.close()
+
+
+def _resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def test_engines_started_later_do_not_pin_what_the_worker_wrote_since(release_store):
+    """Engine processes are forked by the spawner, which is as the worker was when the pool started: an
+    engine started after the worker has written 64 MB more does not map them (forked from the worker,
+    it would, and would keep them when the worker frees or rewrites them)."""
+    pool = EnginePool(QueryEngine(release_store, timeout=5))
+    try:
+        pool.warm(1)
+        before = _resident_mb(os.getpid())
+        ballast = bytearray(b"\x01") * (64 << 20)  # written, hence resident
+        pool.warm(2)
+        newest = pool._idle[-1]
+        assert _resident_mb(os.getpid()) > before + 60
+        assert _resident_mb(newest.pid) < before + 16, "the new engine maps the worker's later pages"
+        assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
+        del ballast
+    finally:
+        pool.close()
+
+
+def test_a_killed_spawner_is_replaced(release_store):
+    from ldn_graph.engine_process import ENGINE_NAME, SPAWNER_NAME, engine_processes
+
+    pool = EnginePool(QueryEngine(release_store, timeout=5))
+    try:
+        pool.warm(1)
+        spawner = pool._spawner.pid
+        assert Path(f"/proc/{spawner}/comm").read_text().strip() == SPAWNER_NAME
+        deadline = time.monotonic() + 5  # the engine names itself just after it is forked
+        while engine_processes(spawner) != [pool._idle[0].pid] and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert engine_processes(spawner) == [pool._idle[0].pid]
+        assert Path(f"/proc/{pool._idle[0].pid}/comm").read_text().strip() == ENGINE_NAME
+        os.kill(spawner, signal.SIGKILL)
+        os.waitpid(spawner, 0)
+        pool._idle.pop().kill()  # the next query needs a new engine process
+        assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
+        assert pool._spawner.pid != spawner
     finally:
         pool.close()
 
