@@ -33,6 +33,8 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ldn_graph.engine_process import process_tree
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 LOOKUP = "SELECT ?p ?o WHERE { <https://w3id.org/ldngraph/id/naltrexone> ?p ?o }"
@@ -100,7 +102,7 @@ class Server:
     def pss_mb(self) -> float:
         """PSS summed over the server's process and all its descendants."""
         total = 0
-        for pid in _tree(self.process.pid):
+        for pid in process_tree(self.process.pid):
             try:
                 for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                     if line.startswith("Pss:"):
@@ -112,7 +114,7 @@ class Server:
     def cpu_seconds(self) -> float:
         """CPU time used so far by the server's processes, with that of children already reaped."""
         ticks = 0
-        for pid in _tree(self.process.pid):
+        for pid in process_tree(self.process.pid):
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
             except OSError:
@@ -144,18 +146,6 @@ class Report:
     duration: float
     cells: list[Cell] = field(default_factory=list)
     pss_mb: dict[str, float] = field(default_factory=dict)
-
-
-def _tree(pid: int) -> list[int]:
-    found = [pid]
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            children = (task / "children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            found += _tree(int(child))
-    return found
 
 
 def _free_port() -> int:

@@ -35,9 +35,9 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from endpoint import _free_port, _start, _tree
+from endpoint import _free_port, _start
 
-from ldn_graph.engine_process import engine_processes
+from ldn_graph.engine_process import is_engine_process, process_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -230,14 +230,13 @@ def _memory_sample(master: int) -> tuple[float, float, float, float]:
       not move these. Shared pages only ever turn private, so these bound the server's growth; with
       the idle engines' median (a leak in engines reused for hours), they are the measure of growth.
     """
-    engines = set(engine_processes(master))
     total = held = long_lived = 0
     idle = []
-    for pid in _tree(master):
+    for pid in process_tree(master):
         rollup = _rollup_kb(pid)
         private = rollup.get("Private_Clean", 0) + rollup.get("Private_Dirty", 0)
         total += rollup.get("Pss", 0)
-        if pid not in engines:
+        if not is_engine_process(pid):
             long_lived += private
         elif _running_a_query(pid):
             held -= private

@@ -160,24 +160,28 @@ def _name_process(name: str) -> None:
         comm.write(name)
 
 
-def engine_processes(root: int) -> list[int]:
-    """The engine processes among the descendants of process ``root`` (a server, a worker)."""
+def process_tree(root: int) -> list[int]:
+    """Process ``root`` and all its descendants, as /proc shows them now."""
     found, pending = [], [root]
     while pending:
         pid = pending.pop()
+        found.append(pid)
         for task in Path(f"/proc/{pid}/task").glob("*"):
             with contextlib.suppress(OSError, ValueError):
-                children = [int(child) for child in (task / "children").read_text().split()]
-                pending += children
-                found += [child for child in children if _process_name(child) == ENGINE_NAME]
+                pending += [int(child) for child in (task / "children").read_text().split()]
     return found
 
 
-def _process_name(pid: int) -> str:
+def is_engine_process(pid: int) -> bool:
     try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
+        return Path(f"/proc/{pid}/comm").read_text().strip() == ENGINE_NAME
     except OSError:
-        return ""
+        return False
+
+
+def engine_processes(root: int) -> list[int]:
+    """The engine processes among the descendants of process ``root`` (a server, a worker)."""
+    return [pid for pid in process_tree(root)[1:] if is_engine_process(pid)]
 
 
 def _reset_signals() -> None:
