@@ -207,6 +207,13 @@ def _serve_option(name: str, *dest: str, **kwargs):
 @_serve_option("max-rows", default=10000, type=int, show_default=True, help="Most result rows returned.")
 @_serve_option("workers", default=2, type=int, show_default=True, help="Web worker processes.")
 @_serve_option(
+    "cache-mb",
+    default=32,
+    type=click.IntRange(min=0),
+    show_default=True,
+    help="Megabytes of answers each worker keeps for repeated queries (0: none kept).",
+)
+@_serve_option(
     "threads",
     default=3,
     type=int,
@@ -287,6 +294,7 @@ def serve(
     timeout,
     max_rows,
     workers,
+    cache_mb,
     threads,
     service_allow,
     data,
@@ -314,6 +322,7 @@ def serve(
             timeout=timeout,
             max_rows=max_rows,
             workers=workers,
+            cache_bytes=cache_mb << 20,
             threads=threads,
             service_allow=tuple(service_allow),
             data=tuple(data),

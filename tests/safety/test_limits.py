@@ -269,6 +269,17 @@ def test_answers_are_reused_by_query_format_and_dataset(guarded):
     assert csv.headers["X-Cache"] == "miss" and csv.headers["Content-Type"].startswith("text/csv")
 
 
+def test_cache_mb_zero_turns_reuse_off(launch, tmp_path):
+    server = launch("--workers", "1", "--cache-mb", "0", log=tmp_path / "server.log")
+    try:
+        query = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 2 # no reuse"
+        answers = [requests.get(server.endpoint, params={"query": query}, timeout=10) for _ in range(4)]
+    finally:
+        server.stop()
+    assert all(answer.status_code == 200 and "X-Cache" not in answer.headers for answer in answers)
+    assert len({answer.content for answer in answers}) == 1
+
+
 def test_slow_queries_leave_a_worker_one_thread_for_quick_ones(launch, tmp_path):
     """With one worker of 3 threads, at most 2 slow queries run; a third is stopped once found slow
     (503, "busy"), and quick queries are answered at once meanwhile."""
