@@ -84,6 +84,7 @@ class Outcome:
 class Report:
     rate: float
     duration: float
+    cache_mb: float | None = None  # each worker's result cache; None: serve's default
     sent: int = 0
     achieved_rps: float = 0.0
     routes: dict = field(default_factory=dict)
@@ -270,7 +271,9 @@ def _slope_pct_per_hour(samples: list[tuple[float, float]]) -> float:
     return _slope_mb_per_hour(samples) / statistics.fmean(v for _, v in samples) * 100
 
 
-def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -> Report:
+def run(
+    rate: float, duration: float, calm: float, warmup: float, seed: int, cache_mb: float | None, workdir: Path
+) -> Report:
     from ldn_graph.release import make_release
 
     releases = workdir / "releases"
@@ -279,8 +282,10 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
     base = f"http://127.0.0.1:{port}"
     command = [sys.executable, "-m", "ldn_graph", "serve", "--port", str(port), "--releases", str(releases)]
     command += ["--client-header", "X-Client", "--timeout", str(TIMEOUT)]
+    if cache_mb is not None:
+        command += ["--cache-mb", str(cache_mb)]
     server = _start("ldn-graph-soak", command, base + "/sparql", workdir)
-    report = Report(rate, duration)
+    report = Report(rate, duration, cache_mb)
     try:
         load = Load(base, _entities(base + "/sparql"), version, seed)
         outcomes: list[Outcome] = []
@@ -303,7 +308,7 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
                             f"  {now - started:5.0f} s: {number:,} sent, PSS {pss[-1][1]:.0f} MB",
                             file=sys.stderr,
                         )
-                phase = "attack" if now - started >= duration / 3 else "calm"
+                phase = "attack" if now - started >= calm else "calm"
                 route, target, keywords, client = load.pick(phase == "attack")
                 futures.append(pool.submit(load.send, route, target, keywords, client, phase, due, started))
             outcomes = [future.result() for future in futures]
@@ -340,7 +345,7 @@ def run(rate: float, duration: float, warmup: float, seed: int, workdir: Path) -
         report.calm_p95_ms = _percentile([o.ms for o in quick if o.phase == "calm"], 95)
         report.attack_p95_ms = _percentile([o.ms for o in quick if o.phase == "attack"], 95)
         report.pss_mb = pss
-        report.warmup, report.attack_from = warmup, duration / 3
+        report.warmup, report.attack_from = warmup, calm
         report.windows = _windows(quick, WINDOW)
         steady = [sample for sample in pss if sample[0] >= warmup]
         held = statistics.fmean(sample[2] for sample in steady) if steady else 1.0
@@ -456,7 +461,9 @@ def svg_chart(report: Report) -> str:
 def render(report: Report) -> str:
     lines = [
         f"Soak from {report.started_at} UTC: {report.sent:,} requests at {report.rate:g}/s for {report.duration:g} s "
-        f"(achieved {report.achieved_rps:.1f}/s; latest departure {report.max_late_ms:.0f} ms behind schedule)",
+        f"(achieved {report.achieved_rps:.1f}/s; latest departure {report.max_late_ms:.0f} ms behind schedule); "
+        f"hostile clients from {report.attack_from:g} s, memory slope from {report.warmup:g} s; result cache "
+        f"{'serve default' if report.cache_mb is None else f'{report.cache_mb:g} MiB'} per worker",
         "",
         "| route | requests | req/s | p50 ms | p95 ms | p99 ms | non-2xx/3xx | 5xx or no answer |",
         "|---|---|---|---|---|---|---|---|",
@@ -511,6 +518,17 @@ def main() -> None:
         help="seconds left out of the memory slope (default: until 5 minutes after hostile clients start, "
         "so that every kind of request has been served)",
     )
+    parser.add_argument(
+        "--calm",
+        type=float,
+        help="seconds before the hostile clients start (default: a third of the run)",
+    )
+    parser.add_argument(
+        "--cache-mb",
+        type=float,
+        help="each worker's result cache, passed to serve (default: serve's own). A small cache fills "
+        "during warm-up, so that the slope after it shows growth other than the cache reaching its bound",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--redraw", action="store_true", help="only draw soak.svg again from the last run's soak.json"
@@ -528,10 +546,9 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ldn-soak-") as workdir:
         try:
-            warmup = (
-                args.warmup if args.warmup is not None else min(args.duration / 3 + 300, args.duration / 2)
-            )
-            report = run(args.rate, args.duration, warmup, args.seed, Path(workdir))
+            calm = args.calm if args.calm is not None else args.duration / 3
+            warmup = args.warmup if args.warmup is not None else min(calm + 300, args.duration / 2)
+            report = run(args.rate, args.duration, calm, warmup, args.seed, args.cache_mb, Path(workdir))
         finally:
             _keep_server_log(Path(workdir) / "ldn-graph-soak.log")
     text = render(report)

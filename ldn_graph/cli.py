@@ -208,10 +208,10 @@ def _serve_option(name: str, *dest: str, **kwargs):
 @_serve_option("workers", default=2, type=int, show_default=True, help="Web worker processes.")
 @_serve_option(
     "cache-mb",
-    default=32,
-    type=click.IntRange(min=0),
+    default=32.0,
+    type=click.FloatRange(min=0),
     show_default=True,
-    help="Megabytes of answers each worker keeps for repeated queries (0: none kept).",
+    help="Megabytes (MiB) of answers each worker keeps for repeated queries (0: none kept).",
 )
 @_serve_option(
     "threads",
@@ -322,7 +322,7 @@ def serve(
             timeout=timeout,
             max_rows=max_rows,
             workers=workers,
-            cache_bytes=cache_mb << 20,
+            cache_bytes=int(cache_mb * (1 << 20)),
             threads=threads,
             service_allow=tuple(service_allow),
             data=tuple(data),

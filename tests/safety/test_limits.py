@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from click.testing import CliRunner
 
+from ldn_graph import cli
 from ldn_graph.engine_process import EngineCrashed, EnginePool
 from ldn_graph.query_guard import QueryGuard
 from ldn_graph.sparql_engine import QueryEngine
@@ -278,6 +280,30 @@ def test_cache_mb_zero_turns_reuse_off(launch, tmp_path):
         server.stop()
     assert all(answer.status_code == 200 and "X-Cache" not in answer.headers for answer in answers)
     assert len({answer.content for answer in answers}) == 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "environment", "expected"),
+    [
+        ((), {}, 32 << 20),
+        (("--cache-mb", "0.25"), {}, 1 << 18),
+        ((), {"LDNGRAPH_CACHE_MB": "4"}, 4 << 20),
+        (("--cache-mb", "0"), {}, 0),
+    ],
+)
+def test_cache_mb_sets_each_workers_bound(monkeypatch, arguments, environment, expected):
+    import ldn_graph.web.server as server_module
+
+    configs = []
+    monkeypatch.setattr(server_module, "run_server", configs.append)
+    result = CliRunner().invoke(cli.main, ["serve", *arguments], env=environment)
+    assert result.exit_code == 0, result.output
+    assert [config.cache_bytes for config in configs] == [expected]
+
+
+def test_negative_cache_mb_is_refused_with_the_option_named():
+    result = CliRunner().invoke(cli.main, ["serve", "--cache-mb", "-1"])
+    assert result.exit_code == 2 and "--cache-mb" in result.output
 
 
 def test_slow_queries_leave_a_worker_one_thread_for_quick_ones(launch, tmp_path):
