@@ -9,9 +9,13 @@ fraction of what a Python HTTP server spent. ``SIGHUP`` reloads the graph (:mod:
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import logging
 import multiprocessing
+import os
+import signal
+import sys
 
 from flask import Flask
 from granian import Granian
@@ -30,10 +34,32 @@ _LOG_FORMAT = "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"
 _RESPAWN_INTERVAL = 1.0
 # Requests a worker takes from the network at once; those beyond its threads wait in Rust, not in Python.
 _BACKPRESSURE = 256
+_PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
-def _worker_application(reloader: Reloader) -> Flask:
+def _end_with_the_main_process(main_pid: int) -> None:
+    """Have the kernel kill this worker when the main process dies, however it dies.
+
+    A graceful stop goes through the main process, which stops its workers before it exits. But a main
+    process killed outright (SIGKILL from a supervisor that lost patience, the OOM killer) would leave
+    its workers serving on the listening socket, with their spawners and engines, and a restarted server
+    could not bind its port. Workers are forked by the main process's main thread, which lives as long as
+    the process, so the parent-death signal fires exactly when the main process ends.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        logging.getLogger(__name__).warning(
+            "worker %d: no parent-death signal (%s)", os.getpid(), os.strerror(ctypes.get_errno())
+        )
+    elif os.getppid() != main_pid:  # the main process died before the signal was asked for
+        os._exit(1)
+
+
+def _worker_application(reloader: Reloader, main_pid: int) -> Flask:
     """Called in each worker just after the fork, while it still runs a single thread."""
+    _end_with_the_main_process(main_pid)
     app = reloader.application
     reloader.worker_started(app)
     # Everything loaded so far lives as long as the worker: keep it out of the garbage collector's
@@ -74,4 +100,5 @@ def run_server(config: ServeConfig) -> None:
     )
     server.on_reload(reloader.reload)
     logging.getLogger(__name__).info("SPARQL endpoint at %s", config.endpoint_url)
-    server.serve(target_loader=lambda: _worker_application(reloader), wrap_loader=False)
+    main_pid = os.getpid()
+    server.serve(target_loader=lambda: _worker_application(reloader, main_pid), wrap_loader=False)

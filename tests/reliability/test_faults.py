@@ -5,9 +5,11 @@ are in tests/safety/test_limits.py; a release cut short by a full disk in test_r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -144,3 +146,35 @@ def test_a_runaway_query_ends_even_when_its_worker_dies(one_worker):
     thread.join(5)
     assert outcome, "the client of the killed worker got an answer"
     _ok(one_worker, "after")  # the server replaced its worker
+
+
+def test_a_killed_main_process_takes_its_workers_spawners_and_engines_with_it(built_graph, launch, tmp_path):
+    """SIGKILL to the main process (a supervisor's last resort, the OOM killer) leaves nothing serving:
+    no worker keeps the listening socket, so a new server can bind the port at once."""
+    from ldn_graph.engine_process import process_tree
+
+    server = launch("--release", str(built_graph), "--workers", "2", log=tmp_path / "server.log")
+    tree: list[int] = []
+    try:
+        _ok(server, "warm")
+        tree = process_tree(server.process.pid)
+        assert len(_children(server.process.pid)) == 2, "two workers"
+        assert len(tree) > 1 + 2 + 2, "workers with their spawners and engines"
+        port = int(server.url.rsplit(":", 1)[1])
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_running(pid) for pid in tree) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert [pid for pid in tree if _running(pid)] == []
+        with pytest.raises(requests.ConnectionError):
+            requests.get(server.endpoint, params={"query": "ASK {}"}, timeout=2)
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))  # the port is free again
+    finally:
+        server.stop()
+        for pid in tree:  # what a failure left behind (and not a process that took a freed pid since)
+            with contextlib.suppress(OSError):
+                if _running(pid) and b"ldn_graph" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    os.kill(pid, signal.SIGKILL)
