@@ -5,7 +5,8 @@
 A soak at 50 requests/s measures growth per hour, and ±1 MB of noise (allocator arenas trimmed and
 regrown, pages moving between shared and private as engine processes come and go) hides a slope of a
 few MB per hour for hours. Here wrk drives one kind of request at a time as fast as the server answers
-(entity pages, small SELECTs half of them distinct, downloads, hostile queries), so each phase sends
+(entity pages, small SELECTs half of them distinct, downloads, hostile queries, and then all of them
+mixed as in the soak), so each phase sends
 what a soak sends in hours, and the long-lived processes' private memory (main, workers, spawners, as
 in bench/soak.py) is sampled every 5 s. A leak of even a few bytes per request then shows as MB. The
 first fifth of each phase is left out as warm-up. The server runs with every limit on, a one-second
@@ -76,6 +77,29 @@ end""",
         """local queries = {HOSTILE}
 request = function()
   return wrk.format("POST", "/sparql", {["Content-Type"] = "application/sparql-query", ["X-Client"] = client()}, pick(queries))
+end""",
+    ),
+    # The soak's mixture at full speed: growth that no route shows alone (allocator fragmentation from
+    # interleaved sizes, one path's leftovers meeting another's) would show here.
+    "mix": (
+        4,
+        """local entities, queries, hostile = {ENTITIES}, {QUERIES}, {HOSTILE}
+local names = {"ldn-graph.nt.gz", "void.ttl", "SHA256SUMS"}
+request = function()
+  local roll = math.random()
+  if roll < 0.45 then
+    local suffix, accept = "", "text/html"
+    if math.random() < 0.5 then suffix, accept = ".ttl", "text/turtle" end
+    return wrk.format("GET", "/id/" .. pick(entities) .. suffix, {["Accept"] = accept, ["X-Client"] = client()})
+  elseif roll < 0.89 then
+    n = n + 1
+    local query = pick(queries)
+    if math.random() < 0.5 then query = query .. " # " .. n .. "-" .. math.random(1000000000) end
+    return wrk.format("GET", "/sparql?query=" .. encode(query), {["X-Client"] = client()})
+  elseif roll < 0.99 then
+    return wrk.format("GET", "/downloads/VERSION/" .. pick(names), {["X-Client"] = client()})
+  end
+  return wrk.format("POST", "/sparql", {["Content-Type"] = "application/sparql-query", ["X-Client"] = client()}, pick(hostile))
 end""",
     ),
 }
