@@ -6,8 +6,7 @@ A soak at 50 requests/s measures growth per hour, and ±1 MB of noise (allocator
 regrown, pages moving between shared and private as engine processes come and go) hides a slope of a
 few MB per hour for hours. Here wrk drives one kind of request at a time as fast as the server answers
 (entity pages, small SELECTs half of them distinct, downloads, hostile queries, and then all of them
-mixed as in the soak), so each phase sends
-what a soak sends in hours, and the long-lived processes' private memory (main, workers, spawners, as
+mixed as in the soak), so each phase sends what a soak sends in hours, and the long-lived processes' private memory (main, workers, spawners, as
 in bench/soak.py) is sampled every 5 s. A leak of even a few bytes per request then shows as MB. The
 first fifth of each phase is left out as warm-up. The server runs with every limit on, a one-second
 time limit (so runaway queries, and with them the engine processes that replace the killed ones, come
@@ -37,71 +36,53 @@ RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 WARMUP_SHARE = 0.2
 SAMPLE_EVERY = 5.0
 
-# Each phase: connections, and a Lua body returning one request. `pick(list)` chooses at random, and
-# every request names one of 20 clients, so that fair use sees readers, not one client.
-_LUA_HEAD = """
+# One Lua function per kind of request; a phase is its connections and the function that makes each of
+# its requests. `pick(list)` chooses at random, and every request names one of 20 clients, so that fair
+# use sees readers, not one client.
+_LUA_REQUESTS = """
 local n = 0
+local entities, queries, hostile = {ENTITIES}, {QUERIES}, {HOSTILE}
+local names = {"ldn-graph.nt.gz", "void.ttl", "SHA256SUMS"}
 local function pick(list) return list[math.random(#list)] end
 local function client() return "bench-" .. math.random(20) end
 local function encode(s) return (s:gsub("[^%w]", function(c) return string.format("%%%02X", string.byte(c)) end)) end
-"""
-PHASES = {
-    "entity": (
-        4,
-        """local entities = {ENTITIES}
-request = function()
+
+local function entity()
   local suffix, accept = "", "text/html"
   if math.random() < 0.5 then suffix, accept = ".ttl", "text/turtle" end
   return wrk.format("GET", "/id/" .. pick(entities) .. suffix, {["Accept"] = accept, ["X-Client"] = client()})
-end""",
-    ),
-    "select": (
-        2,
-        """local queries = {QUERIES}
-request = function()
+end
+
+local function select()  -- half of them distinct, so that no answer is reused
   n = n + 1
   local query = pick(queries)
   if math.random() < 0.5 then query = query .. " # " .. n .. "-" .. math.random(1000000000) end
   return wrk.format("GET", "/sparql?query=" .. encode(query), {["X-Client"] = client()})
-end""",
-    ),
-    "download": (
-        2,
-        """local names = {"ldn-graph.nt.gz", "void.ttl", "SHA256SUMS"}
-request = function()
+end
+
+local function download()
   return wrk.format("GET", "/downloads/VERSION/" .. pick(names), {["X-Client"] = client()})
-end""",
-    ),
-    "hostile": (
-        4,
-        """local queries = {HOSTILE}
-request = function()
-  return wrk.format("POST", "/sparql", {["Content-Type"] = "application/sparql-query", ["X-Client"] = client()}, pick(queries))
-end""",
-    ),
-    # The soak's mixture at full speed: growth that no route shows alone (allocator fragmentation from
-    # interleaved sizes, one path's leftovers meeting another's) would show here.
-    "mix": (
-        4,
-        """local entities, queries, hostile = {ENTITIES}, {QUERIES}, {HOSTILE}
-local names = {"ldn-graph.nt.gz", "void.ttl", "SHA256SUMS"}
-request = function()
-  local roll = math.random()
-  if roll < 0.45 then
-    local suffix, accept = "", "text/html"
-    if math.random() < 0.5 then suffix, accept = ".ttl", "text/turtle" end
-    return wrk.format("GET", "/id/" .. pick(entities) .. suffix, {["Accept"] = accept, ["X-Client"] = client()})
-  elseif roll < 0.89 then
-    n = n + 1
-    local query = pick(queries)
-    if math.random() < 0.5 then query = query .. " # " .. n .. "-" .. math.random(1000000000) end
-    return wrk.format("GET", "/sparql?query=" .. encode(query), {["X-Client"] = client()})
-  elseif roll < 0.99 then
-    return wrk.format("GET", "/downloads/VERSION/" .. pick(names), {["X-Client"] = client()})
-  end
+end
+
+local function attack()
   return wrk.format("POST", "/sparql", {["Content-Type"] = "application/sparql-query", ["X-Client"] = client()}, pick(hostile))
-end""",
-    ),
+end
+
+-- The soak's mixture at full speed: growth that no route shows alone (allocator fragmentation from
+-- interleaved sizes, one path's leftovers meeting another's) would show here.
+local function mix()
+  local roll = math.random()
+  if roll < 0.45 then return entity() elseif roll < 0.89 then return select()
+  elseif roll < 0.99 then return download() end
+  return attack()
+end
+"""
+PHASES = {
+    "entity": (4, "entity"),
+    "select": (2, "select"),
+    "download": (2, "download"),
+    "hostile": (4, "attack"),
+    "mix": (4, "mix"),
 }
 
 
@@ -177,6 +158,9 @@ def main() -> None:
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated, of {', '.join(PHASES)}")
     args = parser.parse_args()
     phases = [name for name in args.phases.split(",") if name]
+    shortest = 3 * SAMPLE_EVERY / (1 - WARMUP_SHARE)  # three samples after warm-up make a slope
+    if args.seconds < shortest:
+        parser.error(f"--seconds must be at least {shortest:g}: a phase needs three samples after warm-up")
     if unknown := set(phases) - set(PHASES):
         parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
     from ldn_graph.release import make_release
@@ -203,14 +187,14 @@ def main() -> None:
             entities = _entities(base + "/sparql")
             for name in phases:
                 body = (
-                    PHASES[name][1]
+                    (_LUA_REQUESTS + f"request = {PHASES[name][1]}\n")
                     .replace("{ENTITIES}", _lua_list(entities))
                     .replace("{QUERIES}", _lua_list(SMALL_QUERIES))
                     .replace("{HOSTILE}", _lua_list(HOSTILE))
                     .replace("VERSION", version)
                 )
                 lua = workdir / f"{name}.lua"
-                lua.write_text(_LUA_HEAD + body, encoding="utf-8")
+                lua.write_text(body, encoding="utf-8")
                 print(f"{name}: {args.seconds:g} s ...", file=sys.stderr, flush=True)
                 results.append(run_phase(name, base, server.process.pid, args.seconds, lua))
                 statuses[name], offset = _statuses(server.log, offset)
