@@ -5,8 +5,8 @@
 A soak at 50 requests/s measures growth per hour, and ±1 MB of noise (allocator arenas trimmed and
 regrown, pages moving between shared and private as engine processes come and go) hides a slope of a
 few MB per hour for hours. Here wrk drives one kind of request at a time as fast as the server answers
-(entity pages, small SELECTs half of them distinct, downloads, hostile queries, and then all of them
-mixed as in the soak), so each phase sends what a soak sends in hours, and the long-lived processes' private memory (main, workers, spawners, as
+(entity pages, small SELECTs half of them distinct, downloads, hostile queries, then all of them
+mixed as in the soak, and the mixture again with a new connection for each request), so each phase sends what a soak sends in hours, and the long-lived processes' private memory (main, workers, spawners, as
 in bench/soak.py) is sampled every 5 s. A leak of even a few bytes per request then shows as MB. The
 first fifth of each phase is left out as warm-up. The server runs with every limit on, a one-second
 time limit (so runaway queries, and with them the engine processes that replace the killed ones, come
@@ -76,6 +76,13 @@ local function mix()
   elseif roll < 0.99 then return download() end
   return attack()
 end
+
+-- The mixture again, each request on a new connection: growth that comes with connections rather
+-- than requests (a soak's clients reconnect whenever the server closes an idle connection).
+local function reconnect()
+  local req = mix()
+  return (req:gsub("\\r\\n", "\\r\\nConnection: close\\r\\n", 1))
+end
 """
 PHASES = {
     "entity": (4, "entity"),
@@ -83,6 +90,7 @@ PHASES = {
     "download": (2, "download"),
     "hostile": (4, "attack"),
     "mix": (4, "mix"),
+    "reconnect": (4, "reconnect"),
 }
 
 

@@ -211,7 +211,7 @@ def _serve_option(name: str, *dest: str, **kwargs):
     default=32.0,
     type=click.FloatRange(min=0),
     show_default=True,
-    help="Megabytes (MiB) of answers each worker keeps for repeated queries (0: none kept).",
+    help="Memory in MiB each worker gives to answers of repeated queries (0: none kept).",
 )
 @_serve_option(
     "threads",

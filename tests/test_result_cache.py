@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 from ldn_graph.result_cache import Doorkeeper, ResultCache
 from ldn_graph.sparql_engine import QueryAnswer
 from ldn_graph.sparql_protocol import ProtocolRequest
@@ -60,12 +62,29 @@ def test_a_query_forgotten_by_the_doorkeeper_starts_again():
 
 
 def test_the_byte_bound_evicts_the_least_recently_used():
-    cache = ResultCache("v1", 8 * 1000)
+    cache = ResultCache("v1", 16 * 1000)
     for query in ("ASK { 1 }", "ASK { 2 }"):
         _ask(cache, query, b"x" * 900)
         _ask(cache, query, b"x" * 900)
-    for number in range(3, 12):
+    for number in range(3, 30):
         _ask(cache, f"ASK {{ {number} }}", b"x" * 900)
         _ask(cache, f"ASK {{ {number} }}", b"x" * 900)
-    assert cache.size <= 8 * 1000
+    assert cache.size <= 16 * 1000
     assert not _ask(cache, "ASK { 1 }", b"x" * 900)  # evicted long ago
+    assert _ask(cache, "ASK { 29 }", b"x" * 900)
+
+
+def test_the_bound_holds_for_the_memory_a_full_cache_takes_not_only_its_answers_bytes():
+    bound = 256 << 10
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        cache = ResultCache("v1", bound)
+        for number in range(20_000):  # small answers, as ASK and one-label queries give: the worst case
+            _ask(cache, f"ASK {{ ?s ?p {number} }}", b'{"boolean": true}')
+            _ask(cache, f"ASK {{ ?s ?p {number} }}", b'{"boolean": true}')
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert cache.size <= bound
+    assert held < 1.15 * bound, f"a cache bound to {bound:,} bytes holds {held:,}"
