@@ -22,10 +22,12 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -165,7 +167,15 @@ def _post(url: str, body: bytes, content_type: str, timeout: float = 30) -> tupl
         return error.code, error.read()
 
 
+def _exit_on_sigterm(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _start(name: str, command: list[str], url: str, workdir: Path) -> Server:
+    if threading.current_thread() is threading.main_thread():
+        # A benchmark stopped with SIGTERM (kill, a CI timeout) then unwinds like one stopped with ^C:
+        # its finally blocks stop the servers it started instead of leaving them on their ports.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     log = workdir / f"{name}.log"
     with log.open("wb") as stream:
         process = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT)

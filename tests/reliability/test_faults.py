@@ -178,3 +178,65 @@ def test_a_killed_main_process_takes_its_workers_spawners_and_engines_with_it(bu
             with contextlib.suppress(OSError):
                 if _running(pid) and b"ldn_graph" in Path(f"/proc/{pid}/cmdline").read_bytes():
                     os.kill(pid, signal.SIGKILL)
+
+
+def test_workers_past_their_lifetime_are_replaced_without_losing_a_request(built_graph, launch, tmp_path):
+    """--worker-lifetime bounds what a worker can gather over days: each one is replaced by a fresh one,
+    and readers querying all the while get every answer."""
+    server = launch(
+        "--release",
+        str(built_graph),
+        "--workers",
+        "2",
+        "--worker-lifetime",
+        "60",
+        log=tmp_path / "server.log",
+    )
+    answers: list[int | str] = []
+    retried: list[str] = []
+    stop = threading.Event()
+    query = {"query": "SELECT ?label WHERE { ?s rdfs:label ?label } LIMIT 3"}
+
+    def read() -> None:
+        session = requests.Session()
+        while not stop.is_set():
+            try:
+                try:
+                    response = session.get(server.endpoint, params=query, timeout=10)
+                except requests.ConnectionError as error:
+                    # As in a reload: a connection the retiring worker accepted as it stopped may close
+                    # before its request is read, and a GET may be retried (RFC 9110, 9.2.2).
+                    if "without response" not in str(error):
+                        raise
+                    retried.append(str(error)[:200])
+                    session = requests.Session()
+                    response = session.get(server.endpoint, params=query, timeout=10)
+                answers.append(response.status_code)
+            except requests.RequestException as error:
+                answers.append(type(error).__name__)
+            time.sleep(0.05)
+
+    try:
+        _ok(server, "warm")
+        first = set(_children(server.process.pid))
+        readers = [threading.Thread(target=read) for _ in range(4)]
+        for reader in readers:
+            reader.start()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and set(_children(server.process.pid)) & first:
+            time.sleep(0.5)
+        time.sleep(2)  # readers meet the new workers too
+        stop.set()
+        for reader in readers:
+            reader.join()
+        now = set(_children(server.process.pid))
+        assert not now & first, f"workers {sorted(first)} still serve after their lifetime"
+        assert len(now) == 2
+        failed = [answer for answer in answers if answer != 200]
+        assert len(answers) > 500 and failed == [], f"{len(failed)} of {len(answers)} failed: {failed[:5]}"
+        assert len(retried) <= 4, retried  # two workers replaced
+        _ok(server, "after")
+        assert "lifetime expired" in (tmp_path / "server.log").read_text()
+    finally:
+        stop.set()
+        server.stop()
