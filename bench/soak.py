@@ -85,7 +85,6 @@ class Report:
     rate: float
     duration: float
     cache_mb: float | None = None  # each worker's result cache; None: serve's default
-    worker_lifetime: int | None = None  # seconds before serve replaces a worker; None: serve's default
     sent: int = 0
     achieved_rps: float = 0.0
     routes: dict = field(default_factory=dict)
@@ -273,14 +272,7 @@ def _slope_pct_per_hour(samples: list[tuple[float, float]]) -> float:
 
 
 def run(
-    rate: float,
-    duration: float,
-    calm: float,
-    warmup: float,
-    seed: int,
-    cache_mb: float | None,
-    worker_lifetime: int | None,
-    workdir: Path,
+    rate: float, duration: float, calm: float, warmup: float, seed: int, cache_mb: float | None, workdir: Path
 ) -> Report:
     from ldn_graph.release import make_release
 
@@ -292,10 +284,8 @@ def run(
     command += ["--client-header", "X-Client", "--timeout", str(TIMEOUT)]
     if cache_mb is not None:
         command += ["--cache-mb", str(cache_mb)]
-    if worker_lifetime is not None:
-        command += ["--worker-lifetime", str(worker_lifetime)]
     server = _start("ldn-graph-soak", command, base + "/sparql", workdir)
-    report = Report(rate, duration, cache_mb, worker_lifetime)
+    report = Report(rate, duration, cache_mb)
     try:
         load = Load(base, _entities(base + "/sparql"), version, seed)
         outcomes: list[Outcome] = []
@@ -473,8 +463,7 @@ def render(report: Report) -> str:
         f"Soak from {report.started_at} UTC: {report.sent:,} requests at {report.rate:g}/s for {report.duration:g} s "
         f"(achieved {report.achieved_rps:.1f}/s; latest departure {report.max_late_ms:.0f} ms behind schedule); "
         f"hostile clients from {report.attack_from:g} s, memory slope from {report.warmup:g} s; result cache "
-        f"{'serve default' if report.cache_mb is None else f'{report.cache_mb:g} MiB'} per worker; workers "
-        f"replaced after {'serve default' if report.worker_lifetime is None else f'{report.worker_lifetime:g} s'}",
+        f"{'serve default' if report.cache_mb is None else f'{report.cache_mb:g} MiB'} per worker",
         "",
         "| route | requests | req/s | p50 ms | p95 ms | p99 ms | non-2xx/3xx | 5xx or no answer |",
         "|---|---|---|---|---|---|---|---|",
@@ -540,12 +529,6 @@ def main() -> None:
         help="each worker's result cache, passed to serve (default: serve's own). A small cache fills "
         "during warm-up, so that the slope after it shows growth other than the cache reaching its bound",
     )
-    parser.add_argument(
-        "--worker-lifetime",
-        type=int,
-        help="seconds before serve replaces each worker with a fresh one, passed to serve (default: serve's "
-        "own; 0: never)",
-    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--redraw", action="store_true", help="only draw soak.svg again from the last run's soak.json"
@@ -565,16 +548,7 @@ def main() -> None:
         try:
             calm = args.calm if args.calm is not None else args.duration / 3
             warmup = args.warmup if args.warmup is not None else min(calm + 300, args.duration / 2)
-            report = run(
-                args.rate,
-                args.duration,
-                calm,
-                warmup,
-                args.seed,
-                args.cache_mb,
-                args.worker_lifetime,
-                Path(workdir),
-            )
+            report = run(args.rate, args.duration, calm, warmup, args.seed, args.cache_mb, Path(workdir))
         finally:
             _keep_server_log(Path(workdir) / "ldn-graph-soak.log")
     text = render(report)

@@ -190,12 +190,6 @@ def load(store_url: str, release_file: Path | None, data: tuple[Path, ...]) -> N
     click.echo(f"loaded {release_file} into {store_url} in {time.perf_counter() - started:.2f} s", err=True)
 
 
-def _lifetime(seconds: int) -> int:
-    if seconds != 0 and seconds < 60:
-        raise click.BadParameter(f"{seconds} is too short: 0 (never) or at least 60 seconds")
-    return seconds
-
-
 def _serve_option(name: str, *dest: str, **kwargs):
     """A ``serve`` option that also reads ``LDNGRAPH_<NAME>`` from the environment."""
     return click.option(
@@ -218,15 +212,6 @@ def _serve_option(name: str, *dest: str, **kwargs):
     type=click.FloatRange(min=0),
     show_default=True,
     help="Memory in MiB each worker gives to answers of repeated queries (0: none kept).",
-)
-@_serve_option(
-    "worker-lifetime",
-    default=3600,
-    type=int,
-    callback=lambda _ctx, _param, value: _lifetime(value),
-    show_default=True,
-    help="Seconds after which each worker is replaced by a fresh one, without dropping requests; "
-    "bounds the memory a worker gathers over days (0: never; else at least 60).",
 )
 @_serve_option(
     "threads",
@@ -310,7 +295,6 @@ def serve(
     max_rows,
     workers,
     cache_mb,
-    worker_lifetime,
     threads,
     service_allow,
     data,
@@ -339,7 +323,6 @@ def serve(
             max_rows=max_rows,
             workers=workers,
             cache_bytes=int(cache_mb * (1 << 20)),
-            worker_lifetime=worker_lifetime,
             threads=threads,
             service_allow=tuple(service_allow),
             data=tuple(data),

@@ -17,9 +17,6 @@ class ServeConfig:
     threads: int = 3  # requests in flight per worker, each with an engine process of its own
     service_allow: tuple[str, ...] = ()  # SERVICE endpoints queries may call; none by default
     cache_bytes: int = 32 << 20  # answers to repeated queries kept per worker; 0 turns reuse off
-    # Seconds after which a worker is replaced by a fresh one, gracefully; 0: never. Bounds the memory a
-    # worker gathers over days (docs/operations.md, Memory): about 1 MB an hour under a steady load.
-    worker_lifetime: int = 3600
     data: tuple[Path, ...] = ()  # extra RDF files served beside the release
     release_file: Path | None = None  # None: build the graph from the curated sources
     releases: Path | None = None  # a releases directory: serve its newest valid release and its downloads

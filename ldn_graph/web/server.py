@@ -95,9 +95,6 @@ def run_server(config: ServeConfig) -> None:
         respawn_interval=_RESPAWN_INTERVAL,
         # A worker stopped by a reload finishes its requests first: the longest one takes the time limit.
         workers_kill_timeout=max(5, int(config.timeout) + 2),
-        # Replace each worker after its lifetime, one at a time: the new one starts serving before the old
-        # one stops, so no request is lost (the same respawn as a reload).
-        workers_lifetime=config.worker_lifetime or None,
         pid_file=config.pid_file,
         log_dictconfig={"version": 1, "disable_existing_loggers": False},  # keep our logging as set above
     )
