@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from endpoint import _free_port, _lua_string, _start
-from soak import HOSTILE, SMALL_QUERIES, _entities, _memory_sample
+from soak import HOSTILE, SMALL_QUERIES, _entities, _memory_sample, serve_command
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 WARMUP_SHARE = 0.2
@@ -179,16 +179,7 @@ def main() -> None:
         version = make_release(workdir / "releases").name
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "ldn_graph", "serve", "--port", str(port), "--releases"]
-        command += [
-            str(workdir / "releases"),
-            "--client-header",
-            "X-Client",
-            "--timeout",
-            "1",
-            "--cache-mb",
-            "0.25",
-        ]
+        command = serve_command(port, workdir / "releases", timeout=1, cache_mb=0.25)
         server = _start("ldn-graph-leak", command, base + "/sparql", workdir)
         results, statuses, offset = [], {}, 0
         try:

@@ -271,6 +271,15 @@ def _slope_pct_per_hour(samples: list[tuple[float, float]]) -> float:
     return _slope_mb_per_hour(samples) / statistics.fmean(v for _, v in samples) * 100
 
 
+def serve_command(port: int, releases: Path, timeout: float, cache_mb: float | None) -> list[str]:
+    """Our server on ``releases`` with every limit on, simulated clients told apart by ``X-Client``."""
+    command = [sys.executable, "-m", "ldn_graph", "serve", "--port", str(port), "--releases", str(releases)]
+    command += ["--client-header", "X-Client", "--timeout", str(timeout)]
+    if cache_mb is not None:
+        command += ["--cache-mb", str(cache_mb)]
+    return command
+
+
 def run(
     rate: float, duration: float, calm: float, warmup: float, seed: int, cache_mb: float | None, workdir: Path
 ) -> Report:
@@ -280,11 +289,9 @@ def run(
     version = make_release(releases).name
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "ldn_graph", "serve", "--port", str(port), "--releases", str(releases)]
-    command += ["--client-header", "X-Client", "--timeout", str(TIMEOUT)]
-    if cache_mb is not None:
-        command += ["--cache-mb", str(cache_mb)]
-    server = _start("ldn-graph-soak", command, base + "/sparql", workdir)
+    server = _start(
+        "ldn-graph-soak", serve_command(port, releases, TIMEOUT, cache_mb), base + "/sparql", workdir
+    )
     report = Report(rate, duration, cache_mb)
     try:
         load = Load(base, _entities(base + "/sparql"), version, seed)
