@@ -6,8 +6,10 @@ A soak at 50 requests/s measures growth per hour, and ±1 MB of noise (allocator
 regrown, pages moving between shared and private as engine processes come and go) hides a slope of a
 few MB per hour for hours. Here wrk drives one kind of request at a time as fast as the server answers
 (entity pages, small SELECTs half of them distinct, downloads, hostile queries, then all of them
-mixed as in the soak, and the mixture again with a new connection for each request), so each phase sends what a soak sends in hours, and the long-lived processes' private memory (main, workers, spawners, as
-in bench/soak.py) is sampled every 5 s. A leak of even a few bytes per request then shows as MB. The
+mixed as in the soak, the mixture over 64 connections at once as the soak's clients keep open, and
+the mixture again with a new connection for each request), so each phase sends what a soak sends in
+hours, and the long-lived processes' private memory (main, workers, spawners, as in bench/soak.py) is
+sampled every 5 s. A leak of even a few bytes per request then shows as MB. The
 first fifth of each phase is left out as warm-up. The server runs with every limit on, a one-second
 time limit (so runaway queries, and with them the engine processes that replace the killed ones, come
 often) and a result cache small enough to fill within the warm-up.
@@ -30,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from endpoint import _free_port, _lua_string, _start
-from soak import HOSTILE, SMALL_QUERIES, _entities, _memory_sample, serve_command
+from soak import HOSTILE, RUNAWAY, SMALL_QUERIES, _entities, _memory_sample, serve_command
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 WARMUP_SHARE = 0.2
@@ -68,6 +70,14 @@ local function attack()
   return wrk.format("POST", "/sparql", {["Content-Type"] = "application/sparql-query", ["X-Client"] = client()}, pick(hostile))
 end
 
+-- Hostile queries that are refused before any engine runs them (400, 413, and 429 for the two clients
+-- that send them all): the runaway, which holds an engine for the time limit, left out, so that these
+-- come by the hundred thousand.
+local refusable = {REFUSABLE}
+local function refused()
+  return wrk.format("POST", "/sparql", {["Content-Type"] = "application/sparql-query", ["X-Client"] = "hostile-" .. math.random(2)}, pick(refusable))
+end
+
 -- The soak's mixture at full speed: growth that no route shows alone (allocator fragmentation from
 -- interleaved sizes, one path's leftovers meeting another's) would show here.
 local function mix()
@@ -89,7 +99,9 @@ PHASES = {
     "select": (2, "select"),
     "download": (2, "download"),
     "hostile": (4, "attack"),
+    "refused": (8, "refused"),
     "mix": (4, "mix"),
+    "crowd": (64, "mix"),  # the mixture over as many connections as the soak keeps open
     "reconnect": (4, "reconnect"),
 }
 
@@ -190,6 +202,7 @@ def main() -> None:
                     .replace("{ENTITIES}", _lua_list(entities))
                     .replace("{QUERIES}", _lua_list(SMALL_QUERIES))
                     .replace("{HOSTILE}", _lua_list(HOSTILE))
+                    .replace("{REFUSABLE}", _lua_list(q for q in HOSTILE if q != RUNAWAY))
                     .replace("VERSION", version)
                 )
                 lua = workdir / f"{name}.lua"

@@ -7,13 +7,14 @@ Serves a fresh release of the LDN graph (``--releases``, so downloads are real) 
 a fixed rate whatever the answers do (an open loop: a slow server cannot slow the load down): entity
 pages (HTML and Turtle twins), small SELECTs (half repeated, half distinct), downloads, and, from the
 second third of the run on, hostile clients sending runaway, oversize, deeply nested and SERVICE
-queries as fast as their share allows. Side by side in one run: the well-behaved clients' latency
-before the hostile clients start and while they run (the ratio must stay near 1).
+queries as fast as their share allows. The load goes over 64 keep-alive connections, all opened
+before the clock starts and kept open (see CONNECTIONS). Side by side in one run: the well-behaved
+clients' latency before the hostile clients start and while they run (the ratio must stay near 1).
 
 Prints requests/s, p50/p95/p99 per route, error and 5xx rates (well-behaved clients must see no
-errors at all), how hostile requests were answered, and memory growth after warm-up in % per hour: the
-slope of the memory the server holds between queries (PSS summed over every server process, less what
-engine processes running a query hold privately at that moment). Results also go to
+errors at all), how hostile requests were answered, the connections open, and memory growth after
+warm-up in % per hour: the slope of the long-lived processes' private memory (see _memory_sample),
+beside PSS and the memory held between queries. Results also go to
 bench/results/soak.{json,md,svg}; the chart shows memory and latency over the run.
 """
 
@@ -47,6 +48,11 @@ P95_TARGET_MS, GROWTH_TARGET = 50.0, 1.0  # entity and small-query p95; memory g
 MAX_REQUESTS = 500_000
 WINDOW = 30.0  # seconds per point of the latency chart
 TIMEOUT = 10.0
+# Client threads, each with one keep-alive connection, all opened before the clock starts. The server's
+# memory follows the number of connections open at once (granian keeps each one's buffers, and reuses
+# what a closed one freed rather than returning it), so a pool that grew a thread whenever a burst found
+# every thread busy made the server grow for hours with it: a growth of the load, not of the server.
+CONNECTIONS = 64
 
 SMALL_QUERIES = (
     "SELECT ?label WHERE { <https://w3id.org/ldngraph/id/naltrexone> rdfs:label ?label }",
@@ -104,6 +110,7 @@ class Report:
     max_late_ms: float = 0.0
     warmup: float = 0.0
     attack_from: float = 0.0  # seconds into the run when hostile clients start
+    connections: list = field(default_factory=list)  # (seconds, connections open to the server)
     windows: list = field(default_factory=list)  # (start s, entity and small-query p95 ms, failures)
     started_at: str = ""  # wall clock (UTC) at the run's start, to match the server log
     reader_failures: list = field(default_factory=list)  # (seconds into the run, target, status or reason)
@@ -122,6 +129,12 @@ class Load:
         self.random = random.Random(seed)
         self.local = threading.local()
         self.distinct = 0
+
+    def connect(self, everyone: threading.Barrier) -> None:
+        """Open this thread's connection, then wait until every client thread has opened its own."""
+        self.session().get(self.base + "/health", timeout=TIMEOUT).raise_for_status()
+        self.local.last = time.perf_counter()
+        everyone.wait(timeout=60)
 
     def session(self) -> requests.Session:
         if not hasattr(self.local, "session"):
@@ -250,6 +263,16 @@ def _memory_sample(master: int) -> tuple[float, float, float, float]:
     return total / 1024, held / 1024, long_lived / 1024, statistics.median(idle) / 1024 if idle else 0.0
 
 
+def _open_connections(port: int) -> int:
+    """Established TCP connections to ``port`` on this machine (IPv4), as /proc/net/tcp lists them."""
+    local = f":{port:04X}"
+    try:
+        lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return 0
+    return sum(1 for line in lines if line.split()[1].endswith(local) and line.split()[3] == "01")
+
+
 def _running_a_query(pid: int) -> bool:
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -297,10 +320,15 @@ def run(
         load = Load(base, _entities(base + "/sparql"), version, seed)
         outcomes: list[Outcome] = []
         pss: list[tuple[float, float]] = []
-        started = time.perf_counter()
-        report.started_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
         total = int(rate * duration)
-        with ThreadPoolExecutor(max_workers=64) as pool:
+        with ThreadPoolExecutor(max_workers=CONNECTIONS) as pool:
+            # Idle threads take work in turn (first come, first served), so each connection carries a
+            # request every CONNECTIONS / rate seconds and none idles into the server's 10-s close.
+            everyone = threading.Barrier(CONNECTIONS)
+            for opened in [pool.submit(load.connect, everyone) for _ in range(CONNECTIONS)]:
+                opened.result()
+            started = time.perf_counter()
+            report.started_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
             futures = []
             next_sample = started
             for number in range(total):
@@ -309,10 +337,12 @@ def run(
                     time.sleep(min(due - now, 0.01))
                 if now >= next_sample:
                     pss.append((now - started, *_memory_sample(server.process.pid)))
+                    report.connections.append((round(now - started), _open_connections(port)))
                     next_sample += 5.0
                     if len(pss) % 12 == 0:
                         print(
-                            f"  {now - started:5.0f} s: {number:,} sent, PSS {pss[-1][1]:.0f} MB",
+                            f"  {now - started:5.0f} s: {number:,} sent, PSS {pss[-1][1]:.0f} MB, "
+                            f"long-lived {pss[-1][3]:.1f} MB, {report.connections[-1][1]} connections open",
                             file=sys.stderr,
                         )
                 phase = "attack" if now - started >= calm else "calm"
@@ -510,6 +540,12 @@ def render(report: Report) -> str:
         f"(target < {GROWTH_TARGET:g} %): {'met' if growth_ok else 'missed'}. An idle engine's private memory: "
         f"{first[4]:.1f} -> {last[4]:.1f} MB (median), {report.idle_engine_mb_per_hour:+.2f} MB per hour.",
     ]
+    if report.connections:
+        counts = [n for _, n in report.connections]
+        lines.append(
+            f"Connections open to the server: {min(counts)}-{max(counts)} over the run "
+            f"({CONNECTIONS} client connections, each reopened whenever the server closes it)."
+        )
     return "\n".join(lines)
 
 
