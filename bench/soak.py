@@ -108,6 +108,7 @@ class Report:
     long_lived_growth_pct_per_hour: float = 0.0  # the verdict: see _memory_sample
     idle_engine_mb_per_hour: float = 0.0
     max_late_ms: float = 0.0
+    max_late_at: float = 0.0  # seconds into the run when the latest departure left
     warmup: float = 0.0
     attack_from: float = 0.0  # seconds into the run when hostile clients start
     connections: list = field(default_factory=list)  # (seconds, connections open to the server)
@@ -352,7 +353,8 @@ def run(
         elapsed = time.perf_counter() - started
         report.sent = len(outcomes)
         report.achieved_rps = len(outcomes) / elapsed
-        report.max_late_ms = max(o.late_ms for o in outcomes)
+        latest = max(outcomes, key=lambda o: o.late_ms)
+        report.max_late_ms, report.max_late_at = latest.late_ms, latest.at
         by_route = defaultdict(list)
         for outcome in outcomes:
             by_route[outcome.route].append(outcome)
@@ -498,7 +500,8 @@ def svg_chart(report: Report) -> str:
 def render(report: Report) -> str:
     lines = [
         f"Soak from {report.started_at} UTC: {report.sent:,} requests at {report.rate:g}/s for {report.duration:g} s "
-        f"(achieved {report.achieved_rps:.1f}/s; latest departure {report.max_late_ms:.0f} ms behind schedule); "
+        f"(achieved {report.achieved_rps:.1f}/s; latest departure {report.max_late_ms:.0f} ms behind schedule, "
+        f"at {report.max_late_at:.0f} s); "
         f"hostile clients from {report.attack_from:g} s, memory slope from {report.warmup:g} s; result cache "
         f"{'serve default' if report.cache_mb is None else f'{report.cache_mb:g} MiB'} per worker",
         "",

@@ -21,7 +21,9 @@ them as ``ldngraph-spawn`` and ``ldngraph-engine``.
 - At most ``max_slow`` such slow queries run in a worker at once; one more is stopped when found slow
   (503, "busy"), so that a worker always keeps a thread for quick queries, whoever sends runaways.
 - A crash (Oxigraph aborts on some inputs; the kernel may kill a process) ends one engine process,
-  never the web worker: the client gets 503 and the process is replaced.
+  never the web worker: the client gets 503 and the process is replaced. A process that ends before
+  its query has become slow, having served earlier ones, may have been killed while idle: the query is
+  asked once more of a new process, and only a second end is the query's fault.
 - With no SERVICE endpoint allowed, each engine process moves into a network namespace of its own
   with no interfaces where the system allows it: a query that slipped past the guard still reaches
   nothing.
@@ -78,6 +80,14 @@ class EngineCrashed(ProtocolError):
     """The engine process ended while answering (it is replaced): answered 503."""
 
     status = 503
+
+
+class _EngineEnded(Exception):
+    """An engine process ended before it answered: ``slow`` when its query had already become slow."""
+
+    def __init__(self, pid: int, slow: bool, cause: BaseException):
+        super().__init__(str(cause) or type(cause).__name__)
+        self.pid, self.slow = pid, slow
 
 
 def isolate_network() -> bool:
@@ -362,16 +372,17 @@ class EnginePool:
             while len(self._idle) < count:
                 self._idle.append(self._fork())
 
-    def _borrow(self) -> _Process:
+    def _borrow(self) -> tuple[_Process, bool]:
+        """An engine process for one query, and whether it served earlier ones (True) or is new."""
         with self._lock:
             self._mine()
             while self._idle:
                 process = self._idle.pop()
                 if process.alive():
-                    return process
+                    return process, True
                 log.warning("engine process %d had ended while idle; replacing it", process.pid)
                 process.kill()  # closes its channel and pidfd
-            return self._fork()
+            return self._fork(), False
 
     def _give_back(self, process: _Process) -> None:
         with self._lock:
@@ -383,13 +394,41 @@ class EnginePool:
     def answer(self, request: ProtocolRequest, accept: str | None) -> QueryAnswer:
         """Check the query here, then have an engine process evaluate it within the time limit."""
         self.engine.check(request)
-        limit = self.engine.timeout + self.grace
-        process = self._borrow()
+        deadline = time.monotonic() + self.engine.timeout + self.grace
+        process, reused = self._borrow()
+        try:
+            return self._answer_in(process, request, accept, deadline)
+        except _EngineEnded as ended:
+            # A process killed from outside while idle can still look alive when borrowed (the signal
+            # is in flight), and then ends under the next query through no fault of that query. Queries
+            # are read-only, so one that had not yet become slow is asked once more, of a new process;
+            # a query that ends a new process too is the cause, and its client gets the 503.
+            if not reused or ended.slow:
+                raise self._crashed(request, ended) from None
+            log.warning("engine process %d ended as a query began (%s); asking a new one", ended.pid, ended)
+        with self._lock:
+            process = self._fork()
+        try:
+            return self._answer_in(process, request, accept, deadline)
+        except _EngineEnded as ended:
+            raise self._crashed(request, ended) from None
+
+    @staticmethod
+    def _crashed(request: ProtocolRequest, ended: _EngineEnded) -> EngineCrashed:
+        log.error(
+            "engine process %d ended on a query (%s); replacing it:\n%s", ended.pid, ended, request.query
+        )
+        return EngineCrashed("the query engine stopped while answering this query; it has been restarted")
+
+    def _answer_in(
+        self, process: _Process, request: ProtocolRequest, accept: str | None, deadline: float
+    ) -> QueryAnswer:
+        """Have ``process`` answer the request by ``deadline``; _EngineEnded when it ends first."""
         lowered = slow = False
         try:
             _send(process.channel, (request.query, request.default_graphs, request.named_graphs, accept))
-            deadline = time.monotonic() + limit
-            ready = process.ready(min(self.slow_after, limit))  # most queries are answered by then
+            left = deadline - time.monotonic()
+            ready = process.ready(min(self.slow_after, left))  # most queries are answered by then
             while not ready and (left := deadline - time.monotonic()) > 0:
                 # Judge by the CPU this query has burnt, not by the time it waited: under load a quick
                 # query may wait its turn, and it must not be sent to the back of the queue for that.
@@ -406,15 +445,7 @@ class EnginePool:
             outcome, payload, process.cpu = _receive(process.channel) if ready else ("late", None, 0.0)
         except (EOFError, OSError, struct.error) as error:
             process.kill()
-            log.error(
-                "engine process %d ended on a query (%s); replacing it:\n%s",
-                process.pid,
-                error,
-                request.query,
-            )
-            raise EngineCrashed(
-                "the query engine stopped while answering this query; it has been restarted"
-            ) from None
+            raise _EngineEnded(process.pid, slow, error) from None
         finally:
             self._end_slow(slow)
         if outcome == "late":

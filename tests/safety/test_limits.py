@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import statistics
 import threading
@@ -116,6 +117,39 @@ def test_an_engine_that_aborts_is_replaced(release_store):
         with pytest.raises(EngineCrashed):
             pool.answer(ProtocolRequest("ASK { FILTER(" + "!" * 10_000 + "true) }"), None)
         assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
+    finally:
+        pool.close()
+
+
+def test_an_idle_engine_killed_as_it_is_borrowed_costs_no_query(release_store, monkeypatch):
+    """A kill in flight can leave an idle engine process looking alive when a query borrows it; the
+    query, read-only, is asked again of a new process instead of failing with 503."""
+    from ldn_graph import engine_process
+
+    pool = EnginePool(QueryEngine(release_store, timeout=5))
+    try:
+        pool.warm(1)
+        idle = pool._idle[0]
+        os.kill(idle.pid, signal.SIGKILL)
+        select.select([idle.pidfd], [], [], 5)  # ended now; the pool is told it is still alive
+        monkeypatch.setattr(engine_process._Process, "alive", lambda process: True)
+        assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
+        assert pool.started == 2
+    finally:
+        pool.close()
+
+
+def test_a_query_that_ends_its_engine_is_asked_at_most_twice(release_store):
+    engine = QueryEngine(release_store, timeout=5)
+    engine.guard = QueryGuard(max_branches=1_000_000, held_graphs=frozenset())
+    pool = EnginePool(engine)
+    try:
+        assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body  # the engine has served one
+        with pytest.raises(EngineCrashed):
+            pool.answer(ProtocolRequest("ASK { FILTER(" + "!" * 10_000 + "true) }"), None)
+        assert pool.started == 2  # the first, then one new one for the second try
+        assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
+        assert pool.started == 3
     finally:
         pool.close()
 
