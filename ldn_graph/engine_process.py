@@ -402,22 +402,21 @@ class EnginePool:
         self.engine.check(request)
         deadline = time.monotonic() + self.engine.timeout + self.grace
         process, reused = self._borrow()
-        try:
-            return self._answer_in(process, request, accept, deadline)
-        except _EngineEnded as ended:
-            # A process killed from outside while idle can still look alive when borrowed (the signal
-            # is in flight), and then ends under the next query through no fault of that query. Queries
-            # are read-only, so one that had not yet become slow is asked once more, of a new process;
-            # a query that ends a new process too is the cause, and its client gets the 503.
-            if not reused or ended.slow:
-                raise self._crashed(request, ended) from None
-            log.warning("engine process %d ended as a query began (%s); asking a new one", ended.pid, ended)
-        with self._lock:
-            process = self._fork()
-        try:
-            return self._answer_in(process, request, accept, deadline)
-        except _EngineEnded as ended:
-            raise self._crashed(request, ended) from None
+        while True:
+            try:
+                return self._answer_in(process, request, accept, deadline)
+            except _EngineEnded as ended:
+                # A process killed from outside while idle can still look alive when borrowed (the
+                # signal is in flight), and then ends under the next query through no fault of that
+                # query. Queries are read-only, so one that had not yet become slow is asked once more,
+                # of a new process; a query that ends a new process too is the cause: its client gets 503.
+                if not reused or ended.slow:
+                    raise self._crashed(request, ended) from None
+                log.warning(
+                    "engine process %d ended as a query began (%s); asking a new one", ended.pid, ended
+                )
+            with self._lock:
+                process, reused = self._fork(), False
 
     @staticmethod
     def _crashed(request: ProtocolRequest, ended: _EngineEnded) -> EngineCrashed:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
 import signal
 import statistics
 import threading
@@ -131,7 +130,10 @@ def test_an_idle_engine_killed_as_it_is_borrowed_costs_no_query(release_store, m
         pool.warm(1)
         idle = pool._idle[0]
         os.kill(idle.pid, signal.SIGKILL)
-        select.select([idle.pidfd], [], [], 5)  # ended now; the pool is told it is still alive
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{idle.pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not Path(f"/proc/{idle.pid}").exists()  # ended now; the pool is told it is still alive
         monkeypatch.setattr(engine_process._Process, "alive", lambda process: True)
         assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
         assert pool.started == 2
