@@ -11,6 +11,7 @@ import time
 
 import pytest
 import requests
+from http_wire import read_message
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
@@ -144,24 +145,7 @@ def test_counts_are_shared_across_processes_and_dead_workers_leave_none():
 def _exchange(connection: socket.socket, request: bytes) -> bytes:
     """Send one request on ``connection`` and read its whole response (b"" when the server closed)."""
     connection.sendall(request)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = connection.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = int(
-        next(line for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")).split(b":")[
-            1
-        ]
-    )
-    while len(body) < length:
-        chunk = connection.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return head + b"\r\n\r\n" + body
+    return read_message(connection)
 
 
 def test_a_refused_post_leaves_its_connection_usable(limited):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from http_wire import read_message
 
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.prefixes import PREFIXES
@@ -127,23 +128,6 @@ STORE_FAILURES = {
 }
 
 
-def _read_request(connection: socket.socket) -> None:
-    """Read one whole HTTP request. http.client sends the headers and the body in two writes; a store
-    that closed with the body still unread would reset the connection instead of ending it."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        if not (chunk := connection.recv(65536)):
-            return  # the client gave up
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lengths = [
-        line.split(b":", 1)[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
-    ]
-    missing = int(lengths[0]) - len(body) if lengths else 0
-    while missing > 0 and (chunk := connection.recv(missing)):
-        missing -= len(chunk)
-
-
 @pytest.mark.parametrize("failure", STORE_FAILURES, ids=str)
 def test_a_failing_store_is_a_clear_error(failure):
     response, error, message = STORE_FAILURES[failure]
@@ -152,7 +136,9 @@ def test_a_failing_store_is_a_clear_error(failure):
 
     def answer_once():
         connection, _ = listener.accept()
-        _read_request(connection)
+        # Read the whole request: http.client writes the headers and the body separately, and a store
+        # that closed with the body unread would reset the connection instead of ending it.
+        read_message(connection)
         connection.sendall(response)
         if "held open" in failure:
             held.append(connection)  # closed by the test, after the client gave up
