@@ -479,6 +479,81 @@ def _quote(u: Unit) -> None:
     u.expect(node, "SupportingTextVerbatim")
 
 
+# Quotes recorded in graph_data/reference/curation-notes.md, so that a synthetic result quotes a
+# recorded sentence and breaks only the shape it is meant to break.
+_RECORDED = "We did a single-centre, randomised, double-blind, placebo-controlled trial in Denmark."
+_RECORDED_99 = (
+    "We screened 158 participants for eligibility from Jan 6, 2021, to Dec 27, 2022, and 99 patients were "
+    "randomly assigned to low-dose naltrexone (n=49) or placebo (n=50)."
+)
+
+
+def _result(u: Unit, node: str, quote: str, source: str, *extra: tuple[str, str]) -> None:
+    u.add(
+        node,
+        ("a", "ldngraph:StudyResult"),
+        ("rdfs:label", lit(f"synthetic result {u.index}")),
+        ("ldngraph:outcome", lit(f"synthetic outcome {u.index}")),
+        ("ldngraph:statistic", "ldngraph:Count"),
+        ("ldngraph:direction", "ldngraph:DirectionNotApplicable"),
+        ("ldngraph:reportedBy", u.node("study")),
+        ("biolink:supporting_text", lit(quote, None)),
+        ("cito:citesAsEvidence", source),
+        *extra,
+    )
+
+
+def _study_result(u: Unit) -> None:
+    _result(u, u.node("result"), _RECORDED, u.node("pub"))  # neither an estimate nor a p-value
+    u.expect(u.node("result"), "StudyResult")
+
+
+def _evidence_study(u: Unit) -> None:
+    u.add(u.node("study"), ("ldngraph:hasArm", u.node("dose")))  # an arm, but no quote of the study
+    u.expect(u.node("study"), "EvidenceStudy")
+
+
+def _quoted_source(u: Unit) -> None:
+    page = u.node("unidentified-page")
+    u.add(
+        page,
+        ("a", "ldngraph:WebPage"),
+        ("rdfs:label", lit(f"page {u.index}")),
+        ("dcterms:title", lit(f"page {u.index}")),
+    )
+    _result(u, u.node("result"), _RECORDED_99, page, ("schema:value", "99.0"))
+    u.expect(u.node("result"), "QuotedSource")
+    u.expect(page, "QuotedSource")  # the report names the result and the source it cannot identify
+
+
+def _summary(u: Unit, node: str, *pairs: tuple[str, str]) -> None:
+    u.add(
+        node,
+        ("a", "ldngraph:EvidenceSummary"),
+        ("rdfs:label", lit(f"synthetic summary {u.index}")),
+        ("schema:healthCondition", u.node("condition")),
+        ("ldngraph:evidenceStatus", "ldngraph:InsufficientEvidence"),
+        ("prov:wasDerivedFrom", u.node("study")),
+        ("rdfs:comment", lit("A synthetic summary.")),
+        *pairs,
+    )
+
+
+def _evidence_summary(u: Unit) -> None:
+    _summary(u, u.node("summary"), ("ldngraph:certainty", "ldngraph:NotRated"))  # no date
+    u.expect(u.node("summary"), "EvidenceSummary")
+
+
+def _certainty_rater(u: Unit) -> None:
+    _summary(
+        u,
+        u.node("summary"),
+        ("dcterms:date", '"2025"^^xsd:gYear'),
+        ("ldngraph:certainty", "ldngraph:LowCertainty"),
+    )
+    u.expect(u.node("summary"), "CertaintyRater")
+
+
 FAULTS: dict[str, Callable[[Unit], None]] = {
     "Labelled": _labelled,
     "PersistentIri": _persistent_iri,
@@ -512,6 +587,11 @@ FAULTS: dict[str, Callable[[Unit], None]] = {
     "UniquePublication": _unique,
     "IdentifierPattern": _identifier,
     "SupportingTextVerbatim": _quote,
+    "StudyResult": _study_result,
+    "EvidenceStudy": _evidence_study,
+    "QuotedSource": _quoted_source,
+    "EvidenceSummary": _evidence_summary,
+    "CertaintyRater": _certainty_rater,
 }
 
 
@@ -588,10 +668,12 @@ def copy_sources(out: Path, faults: bool = True) -> tuple[int, list[tuple[str, s
     shutil.copytree(resources.data_dir(), data_out)  # with source/ and reference/, which a release reads
     ontology_out.mkdir(parents=True)
     files = source_files()
-    ontology_dir = resources.ontology_dir()
+    ontology_dir, data_dir = resources.ontology_dir(), resources.data_dir()
     shutil.copy(ontology_dir / SHAPES_FILE, ontology_out / SHAPES_FILE)
     for path in files:
-        target = (ontology_out if path.parent == ontology_dir else data_out) / path.name
+        target = (
+            ontology_out / path.name if path.parent == ontology_dir else data_out / path.relative_to(data_dir)
+        )
         text = path.read_text(encoding="utf-8")
         if path.name == "ldngraph.ttl" and faults:
             for before, after, _ in ONTOLOGY_EDITS.values():

@@ -46,7 +46,7 @@ def source_files(root: Path | None = None) -> list[Path]:
         if not directory.is_dir():
             raise SourceError(directory, "directory not found (expected ontology/ and graph_data/ here)")
     files = sorted(p for p in ontology.glob("*.ttl") if p.name != SHAPES_FILE)
-    files += sorted(data.glob("*.ttl"))
+    files += sorted(data.rglob("*.ttl"))  # the article layer at the top, the evidence layer in evidence/
     if not files:
         raise SourceError(data, "no Turtle files found")
     return files

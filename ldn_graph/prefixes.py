@@ -326,6 +326,36 @@ SCHEMES: dict[str, Scheme] = {
             "https://www.clinicaltrialsregister.eu/ctr-search/search?query={id}",
             "P9306",
         ),
+        Scheme(
+            "anzctr",
+            "ANZCTR",
+            r"ACTRN\d{14}",
+            "Australian New Zealand Clinical Trials Registry",
+            None,
+            None,
+            None,
+        ),
+        Scheme(
+            "ctri", "CTRI", r"CTRI/\d{4}/\d{2,3}/\d{6}", "Clinical Trials Registry - India", None, None, None
+        ),
+        Scheme(
+            "stato",
+            "STATO",
+            r"\d{7}",
+            "Statistics Ontology",
+            "http://purl.obolibrary.org/obo/STATO_{id}",
+            "http://purl.obolibrary.org/obo/STATO_{id}",
+            None,
+        ),
+        Scheme(
+            "obi",
+            "OBI",
+            r"\d{7}",
+            "Ontology for Biomedical Investigations",
+            "http://purl.obolibrary.org/obo/OBI_{id}",
+            "http://purl.obolibrary.org/obo/OBI_{id}",
+            None,
+        ),
         Scheme("s2cid", "S2CID", r"\d+", "Semantic Scholar corpus", None, None, None),
         Scheme("issn", "ISSN", r"\d{4}-\d{3}[\dX]", "ISSN", None, None, None),
         Scheme(

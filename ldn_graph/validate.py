@@ -15,12 +15,14 @@ from pathlib import Path
 
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS
 
-from ldn_graph import resources
+from ldn_graph import evidence_checks, resources
 from ldn_graph.build import build_graph
 from ldn_graph.load import SHAPES_FILE, LoadedSources, parse_file
-from ldn_graph.prefixes import BIOLINK, ONTOLOGY, SCHEMES, SH, bind_prefixes, shorten
+from ldn_graph.prefixes import BIOLINK, ID, ONTOLOGY, SCHEMES, SH, bind_prefixes, shorten
+
+SOURCE_ARTICLE = URIRef(ID + "source-article")
 
 log = logging.getLogger(__name__)
 IDENTIFIER_SHAPE = URIRef(ONTOLOGY + "shape/IdentifierPattern")
@@ -214,6 +216,8 @@ def supporting_text_violations(data: Graph, sources: LoadedSources | None, artic
     haystack = ArticleText(article)
     found = []
     for statement, quote in data.subject_objects(BIOLINK.supporting_text):
+        if (statement, PROV.wasDerivedFrom, SOURCE_ARTICLE) not in data:
+            continue  # the evidence layer quotes publications, checked against the curation notes
         if str(quote) not in haystack:
             found.append(
                 Violation(
@@ -229,18 +233,42 @@ def supporting_text_violations(data: Graph, sources: LoadedSources | None, artic
     return found
 
 
+def evidence_violations(data: Graph, sources: LoadedSources | None, notes: str | None) -> list[Violation]:
+    findings = evidence_checks.unquoted_numbers(data)
+    if notes is not None:
+        findings += evidence_checks.unrecorded_quotes(data, notes)
+    return [
+        Violation(
+            files=tuple(str(p) for p in (sources.files_of(f.node) if sources else [])),
+            focus=shorten(str(f.node)),
+            rule=f.rule,
+            message=f.message,
+            path=shorten(str(f.path)),
+            value=f.value,
+        )
+        for f in findings
+    ]
+
+
 def check_graph(
     data: Graph,
     shapes: Graph,
     sources: LoadedSources | None = None,
     article: str | None = None,
     engine: str = "turbo",
+    notes: str | None = None,
 ) -> ValidationReport:
     violations = shacl_violations(data, shapes, sources, engine)
     if article is not None:
         violations += supporting_text_violations(data, sources, article)
+    violations += evidence_violations(data, sources, notes)
     violations.sort(key=lambda v: (v.files, v.focus, v.rule, v.message))
     return ValidationReport(conforms=not violations, triples=len(data), violations=violations)
+
+
+def read_curation_notes(root: Path | None = None) -> str | None:
+    path = resources.data_dir(root) / "reference" / "curation-notes.md"
+    return path.read_text(encoding="utf-8") if path.exists() else None
 
 
 def read_article(root: Path | None = None) -> str | None:
@@ -251,4 +279,6 @@ def read_article(root: Path | None = None) -> str | None:
 def validate_project(root: Path | None = None, engine: str = "turbo") -> ValidationReport:
     """Build the graph of a checkout (or the installed one) and check it."""
     result = build_graph(root)
-    return check_graph(result.graph, load_shapes(root), result.sources, read_article(root), engine)
+    return check_graph(
+        result.graph, load_shapes(root), result.sources, read_article(root), engine, read_curation_notes(root)
+    )

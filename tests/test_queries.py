@@ -77,8 +77,10 @@ def test_q3_mechanisms_by_dose(store):
     answer = rows(ask(store, "03-mechanisms-by-dose.rq"))
     standard = {r["targetLabel"] for r in answer if r["doseLevel"] == "standard dose"}
     low = {r["targetLabel"]: r["evidenceStatus"] for r in answer if r["doseLevel"] == "low dose"}
-    assert standard == {"GABA-A receptor activity", "dopamine secretion"}
-    assert {r["evidenceStatus"] for r in answer if r["doseLevel"] == "standard dose"} == {"established"}
+    assert standard == {"GABA receptor signalling", "dopamine secretion"}
+    assert {r["evidenceStatus"] for r in answer if r["doseLevel"] == "standard dose"} == {
+        "not true as stated"
+    }
     assert low["Toll-like receptor 4"] == "hypothesised"
     assert low["endorphin production"] == "hypothesised"
     assert all(status == "hypothesised" for status in low.values())
@@ -107,13 +109,19 @@ def test_q5_regulatory_status(store):
 def test_q6_studies(store):
     answer = rows(ask(store, "06-studies-by-condition.rq"))
     designs = {(r["conditionLabel"], r["design"], r["date"]) for r in answer}
-    assert ("fibromyalgia", "randomised controlled trial", "2021") in designs
-    assert ("fibromyalgia", "systematic review", "2023") in designs
-    assert ("long COVID", "interventional pre-post study", "2022") in designs
-    review = next(r for r in answer if r["design"] == "systematic review" and r["date"] == "2023")
+    assert ("fibromyalgia", "randomised controlled trial", "2021") in designs  # started, not published
+    published = {(r["conditionLabel"], r["design"], r.get("published", "")[:4]) for r in answer}
+    assert ("fibromyalgia", "systematic review", "2023") in published
+    assert ("long COVID", "interventional pre-post study", "2022") in published
+    review = next(
+        r for r in answer if r["design"] == "systematic review" and r.get("published", "").startswith("2023")
+    )
     assert "(preliminary or promising)" in review["findings"]
-    covid = next(r for r in answer if r["conditionLabel"] == "long COVID")
+    covid = next(
+        r for r in answer if r["conditionLabel"] == "long COVID" and "O'Kelly" in r["publicationLabel"]
+    )
     assert "(efficacy not shown)" in covid["findings"]
+    assert any("do not support claims of efficacy" in r.get("conclusion", "") for r in answer)  # quoted
 
 
 def test_q7_claims_per_publication(store):
@@ -146,6 +154,6 @@ def test_q9_norway(store):
 
 def test_q10_unsourced(store):
     answer = rows(ask(store, "10-unsourced-claims.rq"))
-    assert len(answer) == 8
+    assert len(answer) == 12  # 8 the article leaves unsourced, 4 whose cited reference does not address them
     assert all(r["flag"] == "citation needed" for r in answer)
     assert sum("[citation needed]" in r["supportingText"] for r in answer) == 3

@@ -10,7 +10,16 @@ from ldn_graph.links import MAPPED_KINDS, check_project
 from ldn_graph.prefixes import shorten
 
 ROOT = Path(__file__).resolve().parents[2]
-KNOWN_GAPS = {"ldn:opioid-analgesics", "ldn:opioid-receptor", "ldn:endorphin-production"}
+KNOWN_GAPS = {
+    "ldn:opioid-analgesics",
+    "ldn:opioid-receptor",
+    "ldn:endorphin-production",
+    # 0.2.0: loose classes and conditions whose identifiers are not yet verified
+    "ldn:recreational-drugs",
+    "ldn:gaba-receptor-signalling",
+    "ldn:inflammatory-bowel-disease",
+    "ldn:rheumatoid-arthritis",
+}
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -19,7 +28,7 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def test_the_graph_is_healthy_with_three_known_gaps():
+def test_the_graph_is_healthy_with_its_known_gaps():
     report = check_project()
     assert report.errors == []
     assert {f.entity for f in report.gaps} == KNOWN_GAPS
@@ -35,10 +44,10 @@ def test_mapped_kinds_are_the_kinds_of_competency_query_8():
 def test_cli_exit_codes_and_json(cli, sources_copy):
     healthy = cli("links", "check")
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
-    assert "0 error(s), 3 gap(s)" in healthy.stderr
+    assert "0 error(s), 7 gap(s)" in healthy.stderr
     assert cli("links", "check", "--strict").returncode == 1
     report = json.loads(cli("links", "check", "--format", "json").stdout)
-    assert report["errors"] == 0 and report["gaps"] == 3
+    assert report["errors"] == 0 and report["gaps"] == len(KNOWN_GAPS)
     (sources_copy / "graph_data" / "reference" / "identifiers.tsv").unlink()
     missing = cli("links", "check", "--data-dir", str(sources_copy))
     assert missing.returncode == 2 and "identifiers.tsv" in missing.stderr

@@ -25,7 +25,7 @@ from ldn_graph.validate import load_shapes  # noqa: E402
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> tuple[Path, synthetic.Manifest]:
     out = tmp_path_factory.mktemp("synthetic") / "graph"
-    return out, synthetic.generate(out, 10_000)
+    return out, synthetic.generate(out, 20_000)
 
 
 def validate(directory: Path, engine: str) -> set[tuple[str, str]]:
@@ -53,7 +53,7 @@ def validate(directory: Path, engine: str) -> set[tuple[str, str]]:
 
 def test_size_is_close_to_the_request(generated):
     _, manifest = generated
-    assert abs(manifest.source_triples - 10_000) < 10_000 * 0.05
+    assert abs(manifest.source_triples - 20_000) < 20_000 * 0.05
 
 
 def test_every_shape_is_broken(generated):
@@ -74,7 +74,7 @@ def test_validation_finds_exactly_the_injected_violations(generated, engine):
 def test_generation_is_deterministic(generated, tmp_path):
     directory, _ = generated
     again = tmp_path / "again"
-    synthetic.generate(again, 10_000)
+    synthetic.generate(again, 20_000)
     for path in sorted(directory.rglob("*")):
         if path.is_file():
             assert path.read_bytes() == (again / path.relative_to(directory)).read_bytes(), path
