@@ -22,10 +22,21 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 from ldn_graph.errors import LdnGraphError
-from ldn_graph.prefixes import DCAT, ID, LDN, PREFIXES, SCHEMES, SPDX, VOID, Scheme, bind_prefixes, shorten
+from ldn_graph.prefixes import (
+    DCAT,
+    ID,
+    LDN,
+    PREFIXES,
+    SCHEMES,
+    SOURCE_ARTICLE,
+    SPDX,
+    VOID,
+    Scheme,
+    bind_prefixes,
+    shorten,
+)
 
 DATASET = URIRef(ID + "dataset")
-SOURCE_ARTICLE = URIRef(ID + "source-article")
 LICENSE = URIRef("https://creativecommons.org/licenses/by-sa/4.0/")
 SPARQL_ENDPOINT = URIRef("https://w3id.org/ldngraph/sparql")
 EXAMPLE_RESOURCES = ("naltrexone", "low-dose-naltrexone", "statement/ldn-efficacy-long-covid")

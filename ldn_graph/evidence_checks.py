@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF
 
-from ldn_graph.prefixes import BIOLINK, ID, LDNGRAPH, SCHEMA
+from ldn_graph.prefixes import BIOLINK, ID, LDNGRAPH, SCHEMA, SOURCE_ARTICLE
 
 _UNITS = [
     "zero",
@@ -146,12 +146,13 @@ def _numbers_of(graph: Graph, node: URIRef):
             yield LDNGRAPH.duration, value
 
 
+def from_article(graph: Graph, node) -> bool:
+    """Is the node a claim of the article layer (derived from the source article)?"""
+    return (node, PROV.wasDerivedFrom, SOURCE_ARTICLE) in graph
+
+
 def _is_evidence(graph: Graph, node) -> bool:
-    return (
-        isinstance(node, URIRef)
-        and str(node).startswith(ID)
-        and not any(True for _ in graph.triples((node, PROV.wasDerivedFrom, URIRef(ID + "source-article"))))
-    )
+    return isinstance(node, URIRef) and str(node).startswith(ID) and not from_article(graph, node)
 
 
 def evidence_nodes(graph: Graph):

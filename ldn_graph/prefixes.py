@@ -66,6 +66,8 @@ SD = Namespace(PREFIXES["sd"])
 WD = Namespace(PREFIXES["wd"])
 LDNGRAPH = Namespace(ONTOLOGY)
 LDN = Namespace(ID)
+#: The article every statement of the article layer is prov:wasDerivedFrom.
+SOURCE_ARTICLE = LDN["source-article"]
 
 
 def bind_prefixes(graph: Graph) -> Graph:

@@ -549,7 +549,7 @@ def make_release(out: Path, root: Path | None = None, progress: Progress | None 
     bump for the changes, or names an existing release with other content."""
 
     # pySHACL takes a while to import; only writing a release needs it, not a server reading one.
-    from ldn_graph.validate import check_graph, load_shapes, read_article, read_curation_notes
+    from ldn_graph.validate import check_project
 
     say = progress or log.info
     out = Path(out)
@@ -558,9 +558,7 @@ def make_release(out: Path, root: Path | None = None, progress: Progress | None 
     if parse_version(version) is None:
         raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH; only such versions are released")
     say(f"built {len(build.graph):,} triples of version {version}; validating")
-    report = check_graph(
-        build.graph, load_shapes(root), build.sources, read_article(root), notes=read_curation_notes(root)
-    )
+    report = check_project(build, root)
     if not report.conforms:
         raise InvalidGraph(report)
     changelog_path = (root or resources.project_root()) / CHANGELOG_SOURCE

@@ -15,14 +15,12 @@ from pathlib import Path
 
 from pyshacl import validate as pyshacl_validate
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS
+from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from ldn_graph import evidence_checks, resources
-from ldn_graph.build import build_graph
+from ldn_graph.build import BuildResult, build_graph
 from ldn_graph.load import SHAPES_FILE, LoadedSources, parse_file
-from ldn_graph.prefixes import BIOLINK, ID, ONTOLOGY, SCHEMES, SH, bind_prefixes, shorten
-
-SOURCE_ARTICLE = URIRef(ID + "source-article")
+from ldn_graph.prefixes import BIOLINK, ONTOLOGY, SCHEMES, SH, bind_prefixes, shorten
 
 log = logging.getLogger(__name__)
 IDENTIFIER_SHAPE = URIRef(ONTOLOGY + "shape/IdentifierPattern")
@@ -216,7 +214,7 @@ def supporting_text_violations(data: Graph, sources: LoadedSources | None, artic
     haystack = ArticleText(article)
     found = []
     for statement, quote in data.subject_objects(BIOLINK.supporting_text):
-        if (statement, PROV.wasDerivedFrom, SOURCE_ARTICLE) not in data:
+        if not evidence_checks.from_article(data, statement):
             continue  # the evidence layer quotes publications, checked against the curation notes
         if str(quote) not in haystack:
             found.append(
@@ -276,9 +274,13 @@ def read_article(root: Path | None = None) -> str | None:
     return path.read_text(encoding="utf-8") if path.exists() else None
 
 
+def check_project(build: BuildResult, root: Path | None = None, engine: str = "turbo") -> ValidationReport:
+    """Check a built graph of a checkout against its shapes, its source article and its curation notes."""
+    return check_graph(
+        build.graph, load_shapes(root), build.sources, read_article(root), engine, read_curation_notes(root)
+    )
+
+
 def validate_project(root: Path | None = None, engine: str = "turbo") -> ValidationReport:
     """Build the graph of a checkout (or the installed one) and check it."""
-    result = build_graph(root)
-    return check_graph(
-        result.graph, load_shapes(root), result.sources, read_article(root), engine, read_curation_notes(root)
-    )
+    return check_project(build_graph(root), root, engine)
