@@ -51,20 +51,6 @@ _TENS = {
     "eighty": 80,
     "ninety": 90,
 }
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
 _NUMBER = re.compile(r"(?<![\w.])-?\d*\.?\d+")
 _TENS_WORD = re.compile(r"\b(" + "|".join(_TENS) + r")(?:[- ](" + "|".join(_UNITS[1:10]) + r"))?\b")
 
@@ -102,7 +88,7 @@ def undo_typography(text: str) -> str:
 
 
 def numbers_in(text: str) -> set[Decimal]:
-    """Every number a quote states, as absolute values (digits, number words and month names)."""
+    """Every number a quote states, as absolute values (digits and number words)."""
     plain = undo_typography(text)
     found: set[Decimal] = set()
     for match in _NUMBER.finditer(plain):
@@ -114,7 +100,6 @@ def numbers_in(text: str) -> set[Decimal]:
     for match in _TENS_WORD.finditer(lower):
         found.add(Decimal(_TENS[match.group(1)] + (_UNITS.index(match.group(2)) if match.group(2) else 0)))
     found |= {Decimal(i) for i, word in enumerate(_UNITS) if re.search(rf"\b{word}\b", lower)}
-    found |= {Decimal(i) for i, month in enumerate(_MONTHS, 1) if re.search(rf"\b{month[:3]}", lower)}
     return found
 
 
