@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
+from rdflib.plugin import Serializer, register
+from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from ldn_graph import __version__, resources
 from ldn_graph.describe import describe_dataset
@@ -138,6 +140,20 @@ def build_graph(root: Path | None = None) -> BuildResult:
     return BuildResult(graph, sources, __version__, issued)
 
 
+class CanonicalTurtleSerializer(TurtleSerializer):
+    """rdflib's Turtle writer, except that a decimal keeps its canonical lexical form: rdflib writes the
+    literal "20"^^xsd:decimal as the shorthand ``20.0``, which a Turtle reader takes as the literal "20.0",
+    not the "20" the endpoint returns."""
+
+    def label(self, node, position):
+        if isinstance(node, Literal) and node.datatype == XSD.decimal and "." not in str(node):
+            return f'"{node}"^^{self.get_pname(XSD.decimal, True) or f"<{XSD.decimal}>"}'
+        return super().label(node, position)
+
+
+register("canonical-turtle", Serializer, __name__, "CanonicalTurtleSerializer")
+
+
 def serialise(graph: Graph, fmt: str) -> bytes:
     """Serialise deterministically: N-Triples sorted line by line; Turtle as rdflib writes it, which sorts
     subjects and predicates; JSON-LD with our own context (see ``ldn_graph.jsonld``)."""
@@ -145,7 +161,7 @@ def serialise(graph: Graph, fmt: str) -> bytes:
         lines = graph.serialize(format="nt11", encoding="utf-8").decode("utf-8").splitlines()
         return ("\n".join(sorted(line for line in lines if line.strip())) + "\n").encode("utf-8")
     if fmt == "ttl":
-        return graph.serialize(format="turtle", encoding="utf-8")
+        return graph.serialize(format="canonical-turtle", encoding="utf-8")
     raise LdnGraphError(f"unknown serialisation {fmt!r}")
 
 
@@ -153,11 +169,24 @@ def format_for(path: Path) -> str:
     return "nt" if path.suffix == ".nt" else "ttl"
 
 
+def _new_file_mode() -> int:
+    """The mode ``open()`` would give a new file: 0666 less the umask (read once; setting it is the only
+    way to read it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_NEW_FILE_MODE = _new_file_mode()
+
+
 def write_atomic(path: Path, payload: bytes) -> None:
-    """Write a file so that readers see the old content or the new, never a part: temp file + rename."""
+    """Write a file so that readers see the old content or the new, never a part: temp file + rename.
+    The file gets the mode any new file gets (0644 under the usual umask), not the temp file's 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
+        os.fchmod(handle, _NEW_FILE_MODE)
         with os.fdopen(handle, "wb") as stream:
             stream.write(payload)
             stream.flush()

@@ -91,8 +91,8 @@ class EdgeKind:
 EDGE_KINDS: dict[URIRef, EdgeKind] = {
     # "is antagonist of": the chemical causes decreased activity of the receptor.
     OBO.RO_0018029: EdgeKind("biolink:affects", "biolink:causes", "activity", "decreased"),
-    OBO.RO_0002212: EdgeKind("biolink:affects", "biolink:causes", "", "decreased"),  # negatively regulates
-    OBO.RO_0002213: EdgeKind("biolink:affects", "biolink:causes", "", "increased"),  # positively regulates
+    LDNGRAPH.decreases: EdgeKind("biolink:affects", "biolink:causes", "", "decreased"),
+    LDNGRAPH.increases: EdgeKind("biolink:affects", "biolink:causes", "", "increased"),
     OBO.RO_0000087: EdgeKind("biolink:has_chemical_role"),
     BIOLINK.has_metabolite: EdgeKind("biolink:has_metabolite"),
     BIOLINK.treats: EdgeKind("biolink:treats"),
@@ -103,17 +103,11 @@ EDGE_KINDS: dict[URIRef, EdgeKind] = {
     SCHEMA.drug: EdgeKind("biolink:related_to"),
 }
 
-#: Evidence statuses of claims that are never asserted as triples (PRODUCT.md, rule 6).
-UNASSERTED = {
-    LDNGRAPH[name]
-    for name in (
-        "Hypothesised",
-        "Promising",
-        "EfficacyNotShown",
-        "NoSupportingEvidence",
-        "InsufficientEvidence",
-    )
-}
+
+def unasserted_statuses(graph: Graph) -> set[URIRef]:
+    """The evidence statuses whose claims are never asserted as triples (PRODUCT.md, rule 6), as the
+    ontology states them (``ldngraph:assertsTriple false``), so a status added there is honoured here."""
+    return {s for s, value in graph.subject_objects(LDNGRAPH.assertsTriple) if not value.toPython()}
 
 
 @dataclass(frozen=True)
@@ -203,6 +197,7 @@ def export_kgx(graph: Graph, table: ReferenceTable) -> KgxExport:
         triple = tuple(graph.value(statement, p) for p in (RDF.subject, RDF.predicate, RDF.object))
         statements.setdefault(triple, []).append(statement)
 
+    unasserted = unasserted_statuses(graph)
     edges = []
     used: set[URIRef] = set()
     for predicate, kind in EDGE_KINDS.items():
@@ -210,7 +205,7 @@ def export_kgx(graph: Graph, table: ReferenceTable) -> KgxExport:
             if subject not in ids or obj not in ids:
                 continue
             reifying = sorted(statements.get((subject, predicate, obj), ()))
-            asserting = [s for s in reifying if graph.value(s, LDNGRAPH.evidenceStatus) not in UNASSERTED]
+            asserting = [s for s in reifying if graph.value(s, LDNGRAPH.evidenceStatus) not in unasserted]
             if reifying and not asserting:
                 log.warning(
                     "%s %s %s is asserted, but every statement of it is unasserted; left out",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -136,11 +137,33 @@ class _Terms:
             datatype = term.datatype.value
             if term.language:
                 return Literal(term.value, lang=term.language)
+            if datatype in _CANONICAL:
+                return Literal(_CANONICAL[datatype](term.value), datatype=URIRef(datatype))
             return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
         return BNode(term.value)
 
 
+def canonical_decimal(lexical: str) -> str:
+    """The canonical form of an xsd:decimal (XSD 1.1, as the SPARQL engine stores it): "20.0" is "20",
+    "-0.340" is "-0.34", so the dumps hold exactly the literals the endpoint returns."""
+    try:
+        value = Decimal(lexical)
+    except InvalidOperation:
+        return lexical  # not a decimal: left for validation to report, not silently changed
+    if value == value.to_integral_value():
+        return str(int(value))
+    return format(value.normalize(), "f")
+
+
+def canonical_integer(lexical: str) -> str:
+    try:
+        return str(int(lexical))
+    except ValueError:
+        return lexical
+
+
 _XSD_STRING = str(XSD.string)
+_CANONICAL = {str(XSD.decimal): canonical_decimal, str(XSD.integer): canonical_integer}
 
 
 def _add_file(loaded: LoadedSources, path: Path, terms: _Terms) -> None:

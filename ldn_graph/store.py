@@ -66,8 +66,11 @@ def load_store(release_file: Path, data: Sequence[Path] = ()) -> Store:
 def _sources_digest() -> str:
     # Every file under the source folders counts, not only the Turtle the build parses, since the build
     # may read others (the identifier table); so do the version and the date the build stamps (from
-    # SOURCE_DATE_EPOCH or the data changelog's heading).
+    # SOURCE_DATE_EPOCH or the data changelog's heading), and the code of the build itself (the package's
+    # modules), so that a change in how literals are written invalidates the cached graph too.
     digest = hashlib.sha256(f"{__version__} {os.environ.get('SOURCE_DATE_EPOCH', '')}".encode())
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.read_bytes())
     changelog = project_root() / "CHANGELOG-DATA.md"
     if changelog.is_file():
         digest.update(changelog.read_bytes())

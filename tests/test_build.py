@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, XSD
@@ -17,6 +18,7 @@ from ldn_graph.describe import DATASET
 from ldn_graph.prefixes import BIOLINK, ID, LDN, LDNGRAPH, ONTOLOGY_IRI, SCHEMA, VOID
 
 ROOT = Path(__file__).resolve().parents[1]
+XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
 
 
 def run_build(out: Path, epoch: str = "1700000000") -> subprocess.CompletedProcess:
@@ -167,3 +169,32 @@ def test_literal_only_identifiers_link_to_the_provider_page(built):
     assert (LDN["final-trial"], url, URIRef("https://clinicaltrials.gov/study/NCT04270877")) in graph
     # a scheme with an IRI of the thing itself is mapped, not given a page
     assert (LDN.naltrexone, url, URIRef("http://purl.obolibrary.org/obo/CHEBI_7465")) not in graph
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt"])
+def test_dumps_hold_the_literals_the_endpoint_returns(built, store, fmt):
+    """The engine stores literals in canonical form ("20"^^xsd:decimal, not "20.0"); the dumps must
+    read back, term for term, as the triples the endpoint answers with."""
+    parsed = ox.parse(serialise(built.graph, fmt), format=ox.RdfFormat.TURTLE)
+    dumped = {ox.Triple(q.subject, q.predicate, q.object) for q in parsed}
+    served = {ox.Triple(q.subject, q.predicate, q.object) for q in store}
+    assert dumped == served
+    decimals = [
+        t.object for t in dumped if isinstance(t.object, ox.Literal) and t.object.datatype == XSD_DECIMAL
+    ]
+    assert decimals and all(not d.value.endswith(".0") for d in decimals)
+
+
+def test_written_files_get_the_usual_mode(tmp_path):
+    """Atomic writes go through a private temp file (0600); the result must be readable like any file
+    the user creates (0644 under umask 022), so a web server or a colleague can read a dump."""
+    target = tmp_path / "graph.ttl"
+    previous = os.umask(0o022)
+    try:
+        subprocess.run(
+            [sys.executable, "-c", f"from ldn_graph.build import write_atomic; write_atomic(__import__('pathlib').Path({str(target)!r}), b'x')"],
+            check=True, cwd=ROOT,
+        )  # fmt: skip
+    finally:
+        os.umask(previous)
+    assert target.stat().st_mode & 0o777 == 0o644

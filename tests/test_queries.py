@@ -24,8 +24,8 @@ def rows(result) -> list[dict[str, str]]:
     return [{k: (v.value if v is not None else "") for k, v in row.items()} for row in result.rows]
 
 
-def test_there_are_ten_competency_queries():
-    assert len([q for q in ALL if re.match(r"\d\d-", q.name)]) == 10
+def test_there_are_fifteen_competency_queries():
+    assert len([q for q in ALL if re.match(r"\d\d-", q.name)]) == 15
 
 
 @pytest.mark.parametrize("query", ALL, ids=lambda p: p.name)
@@ -157,3 +157,94 @@ def test_q10_unsourced(store):
     assert len(answer) == 12  # 8 the article leaves unsourced, 4 whose cited reference does not address them
     assert all(r["flag"] == "citation needed" for r in answer)
     assert sum("[citation needed]" in r["supportingText"] for r in answer) == 3
+
+
+def test_q11_evidence_by_condition(store):
+    answer = rows(ask(store, "11-evidence-by-condition.rq"))
+    by_condition = {r["conditionLabel"]: r for r in answer}
+    assert set(by_condition) >= {
+        "Crohn's disease", "Hashimoto's disease", "multiple sclerosis", "fibromyalgia", "long COVID",
+        "chronic pain", "cancer",
+    }  # fmt: skip
+    fibromyalgia = {r["design"]: int(r["studies"]) for r in answer if r["conditionLabel"] == "fibromyalgia"}
+    assert fibromyalgia["randomised crossover trial"] == 2  # Younger 2013, Bested 2023
+    assert fibromyalgia["systematic review with meta-analysis"] == 2
+    # 99 (FINAL) + 58 (Bested) + 53 (Younger): the reviews' participants are not added again
+    assert by_condition["fibromyalgia"]["primaryParticipants"] == "210"
+    assert by_condition["fibromyalgia"]["evidenceStatus"] == "not confirmed by later trials"
+    assert "FINAL trial" in by_condition["fibromyalgia"]["restsOn"]
+    long_covid = by_condition["long COVID"]
+    assert (long_covid["evidenceStatus"], long_covid["certainty"]) == ("efficacy not shown", "low certainty")
+    assert long_covid["ratedBy"].startswith("Byambasuren et al. 2025")
+    assert {r["ratedBy"] for r in answer if r["certainty"] == "not rated"} == {"not rated"}
+
+
+def test_q12_randomised_trials(store):
+    answer = rows(ask(store, "12-randomised-trials.rq"))
+    final = [r for r in answer if r["trialLabel"].startswith("FINAL trial")]
+    difference = [r for r in final if r["statistic"] == "mean difference"]
+    assert len(difference) == 1
+    assert {k: difference[0][k] for k in ("participants", "dose", "duration", "estimate", "ciLower", "ciUpper")} == {
+        "participants": "99", "dose": "6 mg once daily", "duration": "12 weeks",
+        "estimate": "-0.34", "ciLower": "-0.95", "ciUpper": "0.27",
+    }  # fmt: skip
+    assert difference[0]["direction"] == "no significant difference"
+    designs = {r["design"] for r in answer}
+    assert designs <= {
+        "randomised controlled trial",
+        "randomised parallel-group trial",
+        "randomised crossover trial",
+    }
+    innova = [r for r in answer if r["trialLabel"].startswith("INNOVA")]
+    assert innova[0]["primaryOutcome"] == "no primary result in the graph; status: Ongoing"
+    assert not any(r["conditionLabel"] == "long COVID" and r["statistic"] for r in answer)
+
+
+def test_q13_claims_updated_by_evidence(store):
+    answer = rows(ask(store, "13-claims-updated-by-evidence.rq"))
+    assert {r["conditionLabel"] for r in answer} >= {
+        "fibromyalgia",
+        "multiple sclerosis",
+        "long COVID",
+        "chronic pain",
+    }
+    ms_2014 = [r for r in answer if r["articleAsOf"] == "2014"]
+    assert len(ms_2014) == 1 and ms_2014[0]["articleStatus"] == "no supporting evidence"
+    assert ms_2014[0]["summaryStatus"] == "efficacy not shown"
+    fibromyalgia = {r["articleStatus"] for r in answer if r["conditionLabel"] == "fibromyalgia"}
+    assert "preliminary or promising" in fibromyalgia
+    assert {r["summaryStatus"] for r in answer if r["conditionLabel"] == "fibromyalgia"} == {
+        "not confirmed by later trials"
+    }
+    assert all(r["evidenceSays"].endswith(".") for r in answer)
+
+
+def test_q14_registered_trials(store):
+    answer = {r["trialLabel"].split(":")[0]: r for r in rows(ask(store, "14-registered-trials.rq"))}
+    final = answer["FINAL trial"]
+    assert set(final["registryNumbers"].split(" | ")) == {
+        "CLINICALTRIALS:NCT04270877", "EUCLINICALTRIALS:2019-000702-30",
+    }  # fmt: skip
+    assert (final["status"], final["publishedResults"]) == ("Completed", "yes")
+    assert "Naltrexone 6 mg once daily versus placebo" in final["resultPublications"]
+    assert (answer["INNOVA trial"]["status"], answer["INNOVA trial"]["publishedResults"]) == ("Ongoing", "no")
+    assert {r["conditionLabel"] for r in answer.values()} >= {
+        "fibromyalgia", "Crohn's disease", "multiple sclerosis", "long COVID", "cancer", "chronic pain",
+    }  # fmt: skip
+
+
+def test_q15_one_study(store):
+    answer = rows(ask(store, "15-one-study.rq"))
+    assert {r["node"] for r in answer} == {
+        "https://w3id.org/ldngraph/id/final-trial",
+        *(f"https://w3id.org/ldngraph/id/final-trial-arm-{n}" for n in (1, 2)),
+        *(f"https://w3id.org/ldngraph/id/final-trial-result-{n}" for n in (1, 2, 3)),
+    }
+    difference = [r for r in answer if r["node"].endswith("result-1")]
+    assert difference[0]["states"] == (
+        "primary; mean difference -0.34 (95% CI -0.95 to 0.27); p = 0.27; no significant difference"
+    )
+    assert "-0·34 (-0·95 to 0·27; p=0·27" in difference[0]["quote"]
+    assert all(r["quote"] and r["sources"] for r in answer)
+    arm = next(r for r in answer if r["node"].endswith("arm-1"))
+    assert arm["states"] == "experimental arm; 6 mg once daily; for 12 weeks; n = 49"

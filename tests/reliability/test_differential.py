@@ -89,8 +89,15 @@ def theirs(graph: Graph, query: str):
 
 
 def _plain_strings(rows: Counter) -> Counter:
-    """Language-tagged strings as plain strings (for KNOWN["group_concat"])."""
-    strip = lambda t: ("literal", t[1], XSD + "string", "") if t and t[0] == "literal" and t[3] else t  # noqa: E731
+    """Language-tagged strings as plain strings, and the values a GROUP_CONCAT joined with " | " in one
+    order (for KNOWN["group_concat"])."""
+
+    def strip(term):
+        if not term or term[0] != "literal":
+            return term
+        text = " | ".join(sorted(term[1].split(" | "))) if " | " in term[1] else term[1]
+        return ("literal", text, XSD + "string" if term[3] else term[2], "")
+
     return Counter({tuple(strip(term) for term in row): count for row, count in rows.items()})
 
 
@@ -98,6 +105,7 @@ def _plain_strings(rows: Counter) -> Counter:
 KNOWN = {
     # GROUP_CONCAT over strings that share a language tag: Oxigraph keeps the tag (as the SPARQL 1.2
     # drafts ask); rdflib returns a plain string, as SPARQL 1.1 (18.5.1.7) says. Same text either way.
+    # The order of the joined values is not defined by SPARQL (18.5.1.7): engines differ.
     "group_concat": (lambda query: "GROUP_CONCAT" in query.upper(), _plain_strings),
 }
 
@@ -117,7 +125,7 @@ def same_answers(query: str, mine, other) -> list[str]:
     return applied
 
 
-@pytest.mark.parametrize("number", range(10), ids=lambda n: f"q{n + 1:02d}")
+@pytest.mark.parametrize("number", range(len(competency_queries())), ids=lambda n: f"q{n + 1:02d}")
 def test_competency_queries_agree(engines, number):
     engine, graph = engines
     query = competency_queries()[number]
