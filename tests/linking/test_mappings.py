@@ -10,6 +10,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
+from ldn_graph import __version__
 from ldn_graph.describe import DATASET, scheme_of_iri
 from ldn_graph.mappings import CONFIDENCE, MappingSet, build_mapping_set, collect_mappings
 from ldn_graph.prefixes import ID, LDNGRAPH, MAPPING_PREDICATES, SCHEMES, STATEMENT, VOID, split_curie
@@ -52,7 +53,7 @@ def test_the_sssom_validator_accepts_the_set(sssom_file, mapping_set):
     msdf, problems = sssom_validate(sssom_file)
     assert problems == {"JsonSchema": [], "PrefixMapCompleteness": [], "StrictCurieFormat": []}
     assert len(msdf.df) == len(mapping_set.mappings)
-    assert msdf.metadata["mapping_set_id"] == "https://w3id.org/ldngraph/mappings/0.1.0"
+    assert msdf.metadata["mapping_set_id"] == f"https://w3id.org/ldngraph/mappings/{__version__}"
     assert msdf.metadata["license"] == "https://creativecommons.org/licenses/by-sa/4.0/"
 
 

@@ -54,8 +54,10 @@ def released(releases_dir: Path) -> Release:
 
 
 @pytest.fixture
-def sources(tmp_path: Path) -> Path:
-    """A copy of the curated sources and the data changelog, to edit."""
+def sources(tmp_path: Path, version) -> Path:
+    """A copy of the curated sources and the data changelog, to edit, released as 0.1.0 unless the test
+    names another version: the tests say which versions they release, whatever the package's is."""
+    version("0.1.0")
     root = tmp_path / "project"
     for folder in ("ontology", "graph_data"):
         shutil.copytree(ROOT / folder, root / folder)
