@@ -108,6 +108,50 @@ def validate(data_dir: Path | None, fmt: str, engine: str) -> None:
     sys.exit(EXIT_OK if report.conforms else EXIT_VIOLATIONS)
 
 
+@main.group()
+def new() -> None:
+    """Start a new piece of curation as a skeleton file that validation explains until it is complete."""
+
+
+@new.command("study")
+@click.argument("registry_number")
+@click.option(
+    "--condition", required=True, help="The condition's slug, e.g. fibromyalgia (ldn:fibromyalgia)."
+)
+@click.option(
+    "--design", required=True, help="A concept of ldngraph:StudyDesignScheme, e.g. RandomisedParallelDesign."
+)
+@click.option(
+    "--arms", default=2, show_default=True, type=int, help="How many arms (first is the experimental)."
+)
+@click.option("--results", default=1, show_default=True, type=int, help="How many result nodes.")
+@click.option("--slug", help="The study's IRI slug (default: from the registry number).")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: graph_data/evidence/{slug}.ttl."
+)
+@_root_option
+def new_study(
+    registry_number: str,
+    condition: str,
+    design: str,
+    arms: int,
+    results: int,
+    slug: str | None,
+    out: Path | None,
+    data_dir: Path | None,
+) -> None:
+    """Write a skeleton Turtle file for the study registered as REGISTRY_NUMBER (NCT…, EudraCT, ACTRN…,
+    CTRI/…): its design, arms, results and quotes to fill in."""
+    from ldn_graph.build import build_graph
+    from ldn_graph.new_study import plan_study, write_skeleton
+
+    skeleton = plan_study(
+        registry_number, condition, design, arms, results, slug, build_graph(data_dir).graph
+    )
+    target = write_skeleton(skeleton, data_dir, out)
+    click.echo(f"wrote {target}: fill it in, then run `ldn-graph validate` until it conforms", err=True)
+
+
 @main.command()
 @click.argument("query_file", type=click.File("r", encoding="utf-8"))
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")

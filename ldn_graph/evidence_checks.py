@@ -170,6 +170,26 @@ def unquoted_numbers(graph: Graph) -> list[Finding]:
     return findings
 
 
+#: What ``ldn-graph new study`` writes where the curator has still to read the source.
+PLACEHOLDER = "FILL IN"
+
+
+def placeholders(graph: Graph) -> list[Finding]:
+    """Literals still holding a skeleton's placeholder: the file is not finished."""
+    return [
+        Finding(
+            node,
+            "Placeholder",
+            predicate,
+            str(value)[:80],
+            "Replace the placeholder with what the publication or registry record says (quote it where it "
+            "is a quote), or delete the line if the source does not say.",
+        )
+        for node, predicate, value in graph
+        if isinstance(value, Literal) and PLACEHOLDER in str(value)
+    ]
+
+
 def unrecorded_quotes(graph: Graph, notes: str) -> list[Finding]:
     """Quotes of the evidence layer missing from the curation notes, where each is kept with the page
     it was read on."""

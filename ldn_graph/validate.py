@@ -232,7 +232,7 @@ def supporting_text_violations(data: Graph, sources: LoadedSources | None, artic
 
 
 def evidence_violations(data: Graph, sources: LoadedSources | None, notes: str | None) -> list[Violation]:
-    findings = evidence_checks.unquoted_numbers(data)
+    findings = evidence_checks.unquoted_numbers(data) + evidence_checks.placeholders(data)
     if notes is not None:
         findings += evidence_checks.unrecorded_quotes(data, notes)
     return [
