@@ -61,6 +61,7 @@ DEFINITIONS = (_SKOS + "definition", _RDFS + "comment", _DCTERMS + "description"
 EVIDENCE_SCHEME = ONTOLOGY + "EvidenceStatusScheme"
 ASSERTS_TRIPLE = ONTOLOGY + "assertsTriple"
 UPDATED_BY = ONTOLOGY + "updatedBy"
+EDITORIAL_NOTE = _SKOS + "editorialNote"
 HEALTH_CONDITION = _SCHEMA + "healthCondition"
 PUBLISHED = _SCHEMA + "datePublished"
 DERIVED_FROM = PREFIXES["prov"] + "wasDerivedFrom"
@@ -428,6 +429,7 @@ class Claim:
     qualifiers: tuple[PropertyValues, ...] = ()
     from_article: bool = False  # prov:wasDerivedFrom the source article
     updates: tuple[Update, ...] = ()
+    notes: tuple[str, ...] = ()  # the curators' notes (skos:editorialNote)
 
     @property
     def sentence(self) -> str:
@@ -459,7 +461,8 @@ class EntityPage:
 class Triples:
     """A small index over answered triples: values by subject and predicate, subjects by object."""
 
-    def __init__(self, triples: Iterable[Triple]):
+    def __init__(self, triples: Iterable[Triple], unique: bool = False):
+        """Index ``triples``; ``unique`` says they hold no repeats, which spares comparing terms."""
         self.out: dict[str, dict[str, list]] = {}
         self.into: dict[str, dict[str, list[str]]] = {}
         self._labels: dict[str, str] = {}  # a page asks for the same labels many times over
@@ -467,7 +470,7 @@ class Triples:
         for triple in triples:
             subject, predicate, obj = triple.subject.value, triple.predicate.value, triple.object
             values = self.out.setdefault(subject, {}).setdefault(predicate, [])
-            if obj in values:
+            if not unique and obj in values:
                 continue  # the branches of a CONSTRUCT may each yield the same triple
             values.append(obj)
             if isinstance(obj, NamedNode):
@@ -537,6 +540,7 @@ _CLAIM_FIELDS = {
     CITATION_NEEDED,
     UPDATED_BY,
     _DCTERMS + "identifier",
+    EDITORIAL_NOTE,
 }
 # The same for every statement; a statement's own page lists them, a claim in a list leaves them out.
 _PROVENANCE = {PREFIXES["prov"] + "wasDerivedFrom", _BIOLINK + "knowledge_level", _BIOLINK + "agent_type"}
@@ -610,10 +614,25 @@ def parse_claim(graph: Triples, statement: str) -> Claim:
         updates=tuple(
             update(graph, summary) for summary in sorted(graph.iris(statement, UPDATED_BY), key=graph.label)
         ),
+        notes=tuple(note.value for note in graph.objects(statement, EDITORIAL_NOTE)),
     )
 
 
 def _external_label(link: Link) -> Link:
+    """The words for an external IRI: an identifier as its scheme writes it (MONDO:0005546, doi:…)."""
+    short = shorten(link.iri)
+    if short.startswith("obo:") and "_" in short:
+        return Link(link.iri, short.removeprefix("obo:").replace("_", ":", 1))
+    if short.startswith(("mesh:", "chembl:", "uniprot:", "pubchem:", "wd:")):
+        prefix, _, local = short.partition(":")
+        words = {
+            "mesh": "MESH",
+            "chembl": "ChEMBL",
+            "uniprot": "UniProtKB",
+            "pubchem": "PubChem",
+            "wd": "Wikidata",
+        }
+        return Link(link.iri, f"{words[prefix]}:{local}")
     if link.iri.startswith("https://doi.org/"):
         return Link(link.iri, "doi:" + link.iri.removeprefix("https://doi.org/"))
     if link.iri.startswith("https://pubmed.ncbi.nlm.nih.gov/"):

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 from werkzeug.exceptions import NotFound
 
@@ -134,12 +134,24 @@ def _template_globals() -> dict[str, object]:
 
 
 def _ask(query: str, accept: str) -> QueryAnswer:
-    return endpoint().engine.answer(ProtocolRequest(query=query), accept)
+    # Through the endpoint's result cache: a page read twice is answered without an engine process.
+    protocol_request = ProtocolRequest(query=query)
+    cache = current_app.extensions.get("ldngraph.cache")
+    answer = cache.get(protocol_request, accept) if cache is not None else None
+    if answer is None:
+        answer = endpoint().engine.answer(protocol_request, accept)
+        if cache is not None:
+            cache.put(protocol_request, accept, answer)
+    return answer
 
 
-def _triples(query: str) -> tuple[list, bool]:
+def _triples(query: str) -> tuple[describe.Triples, bool]:
+    """The triples a CONSTRUCT query answers, indexed; the branches of a page's query yield some
+    triples twice, and dropping the repeated lines of N-Triples here is far cheaper than comparing
+    terms one by one."""
     answer = _ask(query, _NTRIPLES)
-    return list(parse(answer.body, format=RdfFormat.N_TRIPLES)), answer.truncated
+    lines = b"\n".join(dict.fromkeys(answer.body.splitlines()))
+    return describe.Triples(parse(lines, format=RdfFormat.N_TRIPLES), unique=True), answer.truncated
 
 
 def _rows(query: str) -> list[dict[str, object]]:
@@ -233,8 +245,7 @@ def resource(rest: str = "", ext: str = "") -> Response:
     site = _site()
     query = describe.description_query(iri, _nodes(describe.nodes_query(iri)))
     if chosen is HTML:
-        triples, truncated = _triples(query)
-        graph = describe.Triples(triples)
+        graph, truncated = _triples(query)
         page = describe.entity_page(iri, graph, truncated)
         if page is None:
             return _unknown(path)
@@ -270,8 +281,7 @@ def evidence(ext: str = "") -> Response:
     site = _site()
     query = describe.evidence_claims_query(_nodes(describe.evidence_claims_nodes_query(condition, status)))
     if chosen is HTML:
-        triples, truncated = _triples(query)
-        graph = describe.Triples(triples)
+        graph, truncated = _triples(query)
         found = [describe.parse_claim(graph, s) for s in describe.statements_in(graph)]
         body = render_template(
             "evidence.html",
