@@ -41,6 +41,7 @@ PAGES = {
     "entity: low-dose naltrexone": "low-dose-naltrexone",
 }
 GOAL_MS = 20.0
+QUERY = "application/sparql-query"
 
 
 @dataclass
@@ -86,26 +87,20 @@ def time_oxigraph(port: int, slug: str, requests: int) -> list[float]:
     iri = ID + slug
     select = describe.nodes_query(iri)
 
+    def ask(query: str, accept: str) -> bytes:
+        connection.request(
+            "POST", "/query", body=query.encode(), headers={"Content-Type": QUERY, "Accept": accept}
+        )
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200 or not body:
+            raise SystemExit(f"oxigraph could not answer the page query of {slug}: {response.status}")
+        return body
+
     def once() -> float:
         started = time.perf_counter()
-        connection.request(
-            "POST",
-            "/query",
-            body=select.encode(),
-            headers={"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"},
-        )
-        response = connection.getresponse()
-        rows = json.loads(response.read())["results"]["bindings"]
-        construct = describe.description_query(iri, [row["x"]["value"] for row in rows if "x" in row])
-        connection.request(
-            "POST",
-            "/query",
-            body=construct.encode(),
-            headers={"Content-Type": "application/sparql-query", "Accept": "application/n-triples"},
-        )
-        response = connection.getresponse()
-        if response.status != 200 or not response.read():
-            raise SystemExit(f"oxigraph could not answer the page query of {slug}")
+        rows = json.loads(ask(select, "application/sparql-results+json"))["results"]["bindings"]
+        ask(describe.description_query(iri, [row["x"]["value"] for row in rows]), "application/n-triples")
         return (time.perf_counter() - started) * 1000
 
     for _ in range(10):
