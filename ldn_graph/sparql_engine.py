@@ -11,6 +11,7 @@ each query in the web worker so that a refused one never reaches an engine proce
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -124,7 +125,7 @@ class QueryEngine:
         try:
             return self.store.query(request.query, base_iri=self.base_iri, prefixes=PREFIXES, **dataset)
         except SyntaxError as error:
-            raise BadRequest(f"query syntax: {error}") from None
+            raise BadRequest(f"query syntax: {syntax_message(request.query, str(error))}") from None
         except ValueError as error:  # e.g. an IRI in the dataset parameters that is not an IRI
             raise BadRequest(str(error)) from None
 
@@ -142,3 +143,32 @@ class QueryEngine:
     def _check_clock(self, deadline: float) -> None:
         if time.monotonic() > deadline:
             raise QueryTimeout(f"the query ran past the time limit of {self.timeout:g} s")
+
+
+_ERROR_AT = re.compile(r"error at (\d+):(\d+)")
+# A prefixed name ending where the parser stopped: its prefix is the one it could not find.
+_PREFIXED_NAME_BEFORE = re.compile(r"([A-Za-z][\w.\-]*)?:[\w.\-%\\]*$")
+
+
+def syntax_message(query: str, message: str) -> str:
+    """The parser's message, or one line naming an undeclared prefix and where it is used.
+
+    Oxigraph reports an undeclared prefix as one of the tokens it expected, hidden among the Unicode
+    ranges a local name may hold; a reader needs the prefix and its place.
+    """
+    where = _ERROR_AT.search(message)
+    if "Prefix not found" not in message or where is None:
+        return message
+    line, column = int(where.group(1)), int(where.group(2))
+    lines = query.splitlines() or [""]
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    # The parser counts columns from 1 on its own line, and stops just after the name.
+    name = _PREFIXED_NAME_BEFORE.search(text[: column - 1] if column > 0 else text)
+    if name is None:
+        return f"undeclared prefix at line {line}, column {column}: declare it with PREFIX"
+    prefix = name.group(1) or ""
+    start = name.start() + 1
+    return (
+        f"prefix '{prefix}:' is not declared (line {line}, column {start}): "
+        f"add PREFIX {prefix}: <…> before the query"
+    )

@@ -16,14 +16,16 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 from werkzeug.exceptions import NotFound
 
 from ldn_graph import describe_entity as describe
+from ldn_graph import describe_evidence as evidence_layer
+from ldn_graph import forest_plot, schema_org
 from ldn_graph.describe import SOURCE_ARTICLE
 from ldn_graph.engine_process import EngineFailure
-from ldn_graph.prefixes import BASE, ID, ONTOLOGY
+from ldn_graph.prefixes import BASE, ID, ONTOLOGY, shorten
 from ldn_graph.query import summary_of
 from ldn_graph.resources import queries_dir
 from ldn_graph.sparql_engine import QueryAnswer
@@ -124,6 +126,7 @@ def _template_globals() -> dict[str, object]:
         "source_article": str(SOURCE_ARTICLE),
         "twins": list(SUFFIXES.items()),
         "format_names": FORMAT_NAMES,
+        "curie": shorten,
     }
 
 
@@ -131,12 +134,24 @@ def _template_globals() -> dict[str, object]:
 
 
 def _ask(query: str, accept: str) -> QueryAnswer:
-    return endpoint().engine.answer(ProtocolRequest(query=query), accept)
+    # Through the endpoint's result cache: a page read twice is answered without an engine process.
+    protocol_request = ProtocolRequest(query=query)
+    cache = current_app.extensions.get("ldngraph.cache")
+    answer = cache.get(protocol_request, accept) if cache is not None else None
+    if answer is None:
+        answer = endpoint().engine.answer(protocol_request, accept)
+        if cache is not None:
+            cache.put(protocol_request, accept, answer)
+    return answer
 
 
-def _triples(query: str) -> tuple[list, bool]:
+def _triples(query: str) -> tuple[describe.Triples, bool]:
+    """The triples a CONSTRUCT query answers, indexed; the branches of a page's query yield some
+    triples twice, and dropping the repeated lines of N-Triples here is far cheaper than comparing
+    terms one by one."""
     answer = _ask(query, _NTRIPLES)
-    return list(parse(answer.body, format=RdfFormat.N_TRIPLES)), answer.truncated
+    lines = b"\n".join(dict.fromkeys(answer.body.splitlines()))
+    return describe.Triples(parse(lines, format=RdfFormat.N_TRIPLES), unique=True), answer.truncated
 
 
 def _rows(query: str) -> list[dict[str, object]]:
@@ -144,6 +159,11 @@ def _rows(query: str) -> list[dict[str, object]]:
     solutions = parse_query_results(answer.body, format=QueryResultsFormat.JSON)
     names = [variable.value for variable in solutions.variables]
     return [{name: solution[name] for name in names if solution[name] is not None} for solution in solutions]
+
+
+def _nodes(query: str) -> list[str]:
+    """The IRIs a SELECT query binds to ``x``: the nodes a page's CONSTRUCT then describes."""
+    return [row["x"].value for row in _rows(query) if "x" in row]
 
 
 # --- negotiation ----------------------------------------------------------------------------------
@@ -200,7 +220,10 @@ def landing() -> Response:
         response.vary.add("Accept")
         return response
     evidence = describe.evidence_map(_rows(describe.evidence_map_query()))
-    response = Response(render_template("landing.html", facts=facts, evidence=evidence), mimetype="text/html")
+    release = endpoint().release
+    dataset = schema_org.dataset(facts, site, release.manifest.files if release else (), release)
+    body = render_template("landing.html", facts=facts, evidence=evidence, dataset_json=dataset)
+    response = Response(body, mimetype="text/html")
     response.vary.add("Accept")
     if facts.iri is not None:
         response.headers["Link"] = _twins_header(site, describe.server_path(facts.iri) or "/")
@@ -220,13 +243,24 @@ def resource(rest: str = "", ext: str = "") -> Response:
         return _unknown(path)
     chosen = _chosen(suffixed)
     site = _site()
-    query = describe.description_query(iri)
+    query = describe.description_query(iri, _nodes(describe.nodes_query(iri)))
     if chosen is HTML:
-        triples, truncated = _triples(query)
-        page = describe.entity_page(iri, triples, truncated)
+        graph, truncated = _triples(query)
+        page = describe.entity_page(iri, graph, truncated)
         if page is None:
             return _unknown(path)
-        response = Response(render_template("entity.html", page=page), mimetype="text/html")
+        evidence = evidence_layer.condition_evidence(graph, iri)
+        study = evidence_layer.study_page(graph, iri)
+        body = render_template(
+            "entity.html",
+            page=page,
+            evidence=evidence,
+            study=study,
+            publication=evidence_layer.publication_support(graph, iri),
+            plots=forest_plot.panels(evidence.results if evidence else study.study.results if study else ()),
+            study_json=schema_org.medical_study(study.study, site.href) if study else None,
+        )
+        response = Response(body, mimetype="text/html")
     else:
         if not _rows(describe.exists_query(iri)):
             return _unknown(path, chosen)
@@ -245,16 +279,16 @@ def evidence(ext: str = "") -> Response:
     status = _parameter("status", lambda term: describe.iri_for_path("/ontology/" + term))
     chosen = _chosen(suffixed)
     site = _site()
-    query = describe.evidence_claims_query(condition, status)
+    query = describe.evidence_claims_query(_nodes(describe.evidence_claims_nodes_query(condition, status)))
     if chosen is HTML:
-        triples, truncated = _triples(query)
-        graph = describe.Triples(triples)
+        graph, truncated = _triples(query)
         found = [describe.parse_claim(graph, s) for s in describe.statements_in(graph)]
         body = render_template(
             "evidence.html",
             claims=found,
             condition=graph.link(condition) if condition else None,
             status=graph.link(status) if status else None,
+            status_concept=describe.concept(graph, status) if status else None,
             truncated=truncated,
             query=query,
         )

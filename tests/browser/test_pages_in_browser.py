@@ -8,27 +8,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from browser_checks import WAIT, no_console_errors, shoot
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
-
-WAIT = 10  # seconds for an element to appear
-
-
-def no_console_errors(browser) -> None:
-    """Fail on any error the page logged (scripts, missing resources, CSP)."""
-    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
-    assert not errors, errors
-
-
-def shoot(browser, artifacts, name: str) -> None:
-    # The whole page in one picture: grow the window to the document's height first.
-    width = browser.execute_script("return window.innerWidth")
-    browser.set_window_size(width, 600)  # so a short page is not padded to the last page's height
-    height = browser.execute_script("return document.documentElement.scrollHeight")
-    browser.set_window_size(width, min(height + 120, 6000))
-    browser.save_screenshot(str(artifacts / f"{name}.png"))
 
 
 def test_landing_to_evidence_to_source_in_three_clicks(server, browser, artifacts):
@@ -72,9 +56,8 @@ def test_example_query_runs_and_its_results_link_to_entity_pages(server, browser
     link = browser.find_element(By.CSS_SELECTOR, '#result-table a[href$="/id/fibromyalgia"]')
     link.click()
     WebDriverWait(browser, WAIT).until(ready.title_contains("fibromyalgia"))
-    picture = browser.find_element(By.CSS_SELECTOR, "svg.neighbourhood")
+    picture = browser.find_element(By.CSS_SELECTOR, "figure.forest svg.forest-svg")
     assert picture.is_displayed()
-    assert browser.find_elements(By.CSS_SELECTOR, "svg.neighbourhood a")
     assert browser.find_elements(By.CSS_SELECTOR, "article.claim")
     shoot(browser, artifacts, "entity-fibromyalgia")
     no_console_errors(browser)
@@ -96,11 +79,11 @@ def test_query_page_runs_a_typed_query_without_any_cdn(server, browser):
     no_console_errors(browser)
 
 
-def test_neighbourhood_links_are_followable(server, browser):
-    browser.get(server.url + "/id/low-dose-naltrexone")
-    node = browser.find_element(By.CSS_SELECTOR, 'svg.neighbourhood a[href$="/id/long-covid"]')
-    browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true}))", node)
-    WebDriverWait(browser, WAIT).until(ready.title_contains("long COVID"))
+def test_a_study_in_the_table_opens_its_page(server, browser):
+    browser.get(server.url + "/id/fibromyalgia")
+    browser.find_element(By.CSS_SELECTOR, 'table.studies a[href$="/id/final-trial"]').click()
+    WebDriverWait(browser, WAIT).until(ready.title_contains("FINAL trial"))
+    assert "Arms: who received what" in browser.find_element(By.ID, "arms").text
     no_console_errors(browser)
 
 

@@ -54,9 +54,14 @@ def test_search_text_stays_inside_its_string(store):
     assert list(store.query(describe.search_query("FIBROMYALGIA")))  # case does not matter
 
 
+def describe_in(store, iri):
+    nodes = [row["x"].value for row in store.query(describe.nodes_query(iri))]
+    return describe.Triples(store.query(describe.description_query(iri, nodes)))
+
+
 def test_entity_page_of_a_condition(store):
     iri = ID + "multiple-sclerosis"
-    page = describe.entity_page(iri, store.query(describe.description_query(iri)))
+    page = describe.entity_page(iri, describe_in(store, iri))
     assert page is not None and page.label == "multiple sclerosis"
     assert {t.iri for t in page.types} >= {ONTOLOGY + "Disease", "https://schema.org/MedicalCondition"}
     assert page.types[0].local  # our own classes come first
@@ -65,40 +70,64 @@ def test_entity_page_of_a_condition(store):
     dated = next(c for c in page.claims if c.statement.iri.endswith("ldn-efficacy-multiple-sclerosis-2014"))
     assert dated.date == "2014" and not dated.asserted and dated.sources
     assert any(i.curie == "MONDO:0005301" and i.url for i in page.identifiers)
-    centre = page.neighbourhood
-    assert ID + "low-dose-naltrexone" in {node.link.iri for node in centre.nodes}
-    assert all(0 <= node.x <= centre.width and 0 <= node.y <= centre.height for node in centre.nodes)
+    # The ontology says which statuses state their claim as fact: no supporting evidence does not.
+    assert dated.status.asserts_triple is False and dated.status.definition
+    assert [u.status.label for u in dated.updates] == ["efficacy not shown"]
 
 
 def test_unknown_iri_has_no_page(store):
     iri = ID + "nothing-here"
-    assert describe.entity_page(iri, store.query(describe.description_query(iri))) is None
+    assert describe.entity_page(iri, describe_in(store, iri)) is None
     assert not list(store.query(describe.exists_query(iri)))
 
 
 def test_a_claim_without_a_source_says_citation_needed(store):
     iri = STATEMENT + "ldn-efficacy-immune-system-dysregulation"
-    claim = describe.entity_page(iri, store.query(describe.description_query(iri))).claims[0]
+    claim = describe.entity_page(iri, describe_in(store, iri)).claims[0]
     assert claim.statement.iri == iri
     assert not claim.sources and claim.citation_needed.label == "citation needed"
 
 
-def test_evidence_map_rows_columns_and_cells(store):
+def test_evidence_map_rows_standing_and_cells(store):
+    query = describe.evidence_map_query()
     rows = [
-        {
-            name: solution[name]
-            for name in ("condition", "conditionLabel", "status", "statusLabel", "claims", "sources")
-            if solution[name] is not None
-        }
-        for solution in store.query(describe.evidence_map_query())
+        {v.value: solution[v.value] for v in solutions.variables if solution[v.value] is not None}
+        for solutions in [store.query(query)]
+        for solution in solutions
     ]
     grid = describe.evidence_map(rows)
-    assert [s.iri for s in grid.statuses][: len(describe.EVIDENCE_ORDER)] == list(describe.EVIDENCE_ORDER)
     labels = [c.label for c in grid.conditions]
     assert labels == sorted(labels, key=str.lower) and "long COVID" in labels
     long_covid = next(c for c in grid.conditions if c.label == "long COVID")
     not_shown = next(s for s in grid.statuses if s.iri == ONTOLOGY + "EfficacyNotShown")
     cell = grid.cell(long_covid, not_shown)
     assert cell.claims == 1 and cell.sources == 2
-    claims = describe.claims(store.query(describe.evidence_claims_query(long_covid.iri, not_shown.iri)))
+    row = next(r for r in grid.rows if r.condition == long_covid)
+    assert row.standing.status.label == "efficacy not shown" and row.standing.date == "2025"
+    assert row.standing.certainty.label == "low certainty" and row.standing.rated_by is not None
+    # Statuses that state their claim as fact come first, as the ontology marks them.
+    flags = [s.asserts_triple for s in grid.statuses]
+    assert flags == sorted(flags, key=lambda asserted: not asserted)
+    nodes = [
+        r["x"].value for r in store.query(describe.evidence_claims_nodes_query(long_covid.iri, not_shown.iri))
+    ]
+    claims = describe.claims(store.query(describe.evidence_claims_query(nodes)))
     assert [c.statement.iri for c in claims] == [STATEMENT + "ldn-efficacy-long-covid"]
+
+
+def test_fibromyalgia_gathers_every_claim_about_it_and_its_studies(store):
+    """Outcome claims (ldngraph:inCondition) and claims about its review were missing before."""
+    page = describe.entity_page(ID + "fibromyalgia", describe_in(store, ID + "fibromyalgia"))
+    found = {c.statement.iri.removeprefix(STATEMENT) for c in page.claims}
+    assert {
+        "ldn-fibromyalgia-improves-pain",
+        "ldn-fibromyalgia-improves-pain-tolerance",
+        "fibromyalgia-review-small-samples",
+        "fibromyalgia-review-further-research-needed",
+        "ldn-efficacy-fibromyalgia-2023",
+        "ldn-in-clinical-trials-for-fibromyalgia",
+    } <= found
+    trial = next(
+        c for c in page.claims if c.statement.iri.endswith("ldn-in-clinical-trials-for-fibromyalgia")
+    )
+    assert trial.date is None and trial.source_date  # undated claim: its source's date is shown instead

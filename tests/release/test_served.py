@@ -7,6 +7,8 @@ from __future__ import annotations
 import email.utils
 import gzip
 import hashlib
+import json
+import re
 import shutil
 import subprocess
 import time
@@ -316,3 +318,25 @@ def test_no_downloads_without_a_releases_directory(store):
     graph = Graph().parse(data=void.data, format="turtle")
     assert (DATASET, VOID.triples, None) in graph
     assert (URIRef(DATASET), URIRef("http://www.w3.org/ns/dcat#distribution"), None) not in graph
+
+
+def test_download_pages_are_in_the_site_layout(served, released):
+    """They had no stylesheet and no way back to the rest of the site."""
+    for path in ("/downloads/", f"/downloads/{released.version}/"):
+        page = requests.get(served.url + path, timeout=10).text
+        assert 'href="/static/pages.css"' in page or f'href="{served.url}/static/pages.css"' in page
+        assert '<nav aria-label="Site">' in page and "Evidence map" in page
+        assert "CC BY-SA 4.0" in page and "<main" in page
+
+
+def test_landing_page_describes_the_dataset_in_schema_org_json_ld(served, released):
+    page = requests.get(served.url + "/", timeout=10).text
+    found = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+    dataset = json.loads(found.group(1))
+    assert dataset["@context"] == "https://schema.org" and dataset["@type"] == "Dataset"
+    assert dataset["license"] == "https://creativecommons.org/licenses/by-sa/4.0/"
+    assert dataset["version"] == released.version
+    downloads = {d["contentUrl"].rsplit("/", 1)[-1]: d for d in dataset["distribution"]}
+    assert set(downloads) == {f.name for f in released.manifest.files}
+    nt = downloads["ldn-graph.nt.gz"]
+    assert nt["encodingFormat"] == "application/gzip" and nt["contentUrl"].startswith(served.url)
