@@ -109,8 +109,9 @@ def validate(data_dir: Path | None, fmt: str, engine: str) -> None:
 
 
 @main.command()
-@click.argument("query_file", type=click.File("r", encoding="utf-8"))
+@click.argument("query", required=False)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--list", "list_queries", is_flag=True, help="List the shipped competency queries and exit.")
 @click.option(
     "--graph",
     "graph_file",
@@ -119,12 +120,28 @@ def validate(data_dir: Path | None, fmt: str, engine: str) -> None:
     help="Query this built graph file instead of building the graph afresh.",
 )
 @_root_option
-def query(query_file, fmt: str, graph_file: Path | None, data_dir: Path | None) -> None:
-    """Run a SPARQL query (a file, or - for standard input) against the built graph."""
-    from ldn_graph.query import load_store, render, run_query
+def query(
+    query: str | None, fmt: str, list_queries: bool, graph_file: Path | None, data_dir: Path | None
+) -> None:
+    """Run a SPARQL query against the built graph: QUERY is a file, - for standard input, or the name of a
+    shipped competency query (01-conditions-evidence, 01 or conditions-evidence; --list shows them)."""
+    from ldn_graph.query import find_query, load_store, named_queries, render, run_query
+    from ldn_graph.resources import queries_dir
 
+    if list_queries:
+        for shipped in named_queries(queries_dir(data_dir)):
+            click.echo(f"{shipped.name}\t{shipped.summary}")
+        return
+    if query is None:
+        raise click.UsageError("give a query file, - for standard input, or a query name (--list shows them)")
+    if query == "-":
+        text = click.get_text_stream("stdin").read()
+    elif Path(query).is_file():
+        text = Path(query).read_text(encoding="utf-8")
+    else:
+        text = find_query(query, queries_dir(data_dir)).text
     store = load_store(graph_file=graph_file, root=data_dir)
-    result = run_query(store, query_file.read())
+    result = run_query(store, text)
     click.echo(render(result, fmt), nl=False)
 
 
@@ -314,24 +331,30 @@ def serve(
             "ldn-graph load --store-url GRAPH-STORE-URL --release FILE --data FILE"
         )
 
-    run_server(
-        ServeConfig(
-            host=host,
-            port=port,
-            base_url=base_url,
-            timeout=timeout,
-            max_rows=max_rows,
-            workers=workers,
-            cache_bytes=int(cache_mb * (1 << 20)),
-            threads=threads,
-            service_allow=tuple(service_allow),
-            data=tuple(data),
-            release_file=release_file,
-            releases=releases_dir,
-            store_url=store_url,
-            **limits,
-        )
+    from ldn_graph.release import InvalidGraph
+
+    config = ServeConfig(
+        host=host,
+        port=port,
+        base_url=base_url,
+        timeout=timeout,
+        max_rows=max_rows,
+        workers=workers,
+        cache_bytes=int(cache_mb * (1 << 20)),
+        threads=threads,
+        service_allow=tuple(service_allow),
+        data=tuple(data),
+        release_file=release_file,
+        releases=releases_dir,
+        store_url=store_url,
+        **limits,
     )
+    try:
+        run_server(config)
+    except InvalidGraph as refused:  # given no graph, serve releases the sources first: say what is wrong
+        for violation in refused.report.violations:
+            click.echo(violation.describe())
+        raise
 
 
 @main.command()

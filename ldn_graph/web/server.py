@@ -5,6 +5,9 @@ workers from that process, so they share the loaded store copy-on-write and star
 whatever the number of workers. granian parses HTTP and keeps connections in Rust, and hands each
 request to one of a worker's threads, which runs the WSGI application: on a cheap query that costs a
 fraction of what a Python HTTP server spent. ``SIGHUP`` reloads the graph (:mod:`ldn_graph.web.reload`).
+
+Given no graph at all, the server serves the release of the curated sources, written once into its
+cache directory, so that downloads work from a plain install.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import multiprocessing
 import os
 import signal
 import sys
+from dataclasses import replace
 
 from flask import Flask
 from granian import Granian
@@ -35,6 +39,16 @@ _RESPAWN_INTERVAL = 1.0
 # Requests a worker takes from the network at once; those beyond its threads wait in Rust, not in Python.
 _BACKPRESSURE = 256
 _PR_SET_PDEATHSIG = 1  # prctl(2)
+
+
+def with_downloads(config: ServeConfig) -> ServeConfig:
+    """``config``, serving the curated sources' release (from the cache directory) when it names no
+    graph: the same graph the server would build, with its downloads."""
+    if config.releases or config.release_file or config.store_url:
+        return config
+    from ldn_graph.store import built_releases
+
+    return replace(config, releases=built_releases())
 
 
 def _end_with_the_main_process(main_pid: int) -> None:
@@ -76,6 +90,7 @@ def _worker_application(reloader: Reloader, main_pid: int) -> Flask:
 def run_server(config: ServeConfig) -> None:
     """Load the dataset, then serve it until stopped (SIGTERM or Ctrl-C); SIGHUP reloads it."""
     logging.basicConfig(level=logging.INFO, format=_LOG_FORMAT)
+    config = with_downloads(config)
     reloader = Reloader(config, create_app(config))  # load before binding: a bad file fails fast
     # Workers must be forked from this process to inherit the store, the shared counters and the
     # application; granian follows the start method, which newer Pythons no longer default to fork.
