@@ -298,6 +298,22 @@ def _serve_option(name: str, *dest: str, **kwargs):
     show_default=True,
     help="A network whose clients are never limited (repeatable); 'none' for none.",
 )
+# Slow clients (docs/operations.md); passed to ServeConfig by name.
+@_serve_option(
+    "header-timeout",
+    default=5.0,
+    type=click.FloatRange(min=0.001),
+    show_default=True,
+    help="Seconds a client may take to send a request's headers, and may leave a connection idle "
+    "between requests, before it is closed.",
+)
+@_serve_option(
+    "connections",
+    default=2048,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Connections each worker keeps open at once; more wait in the kernel's queue.",
+)
 @_serve_option(
     "pid-file",
     default=None,
