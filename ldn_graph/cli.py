@@ -298,7 +298,7 @@ def _serve_option(name: str, *dest: str, **kwargs):
     show_default=True,
     help="A network whose clients are never limited (repeatable); 'none' for none.",
 )
-# Slow clients (docs/operations.md); passed to ServeConfig by name.
+# Slow clients and HTTP caching (docs/operations.md); passed to ServeConfig by name.
 @_serve_option(
     "header-timeout",
     default=5.0,
@@ -313,6 +313,20 @@ def _serve_option(name: str, *dest: str, **kwargs):
     type=click.IntRange(min=1),
     show_default=True,
     help="Connections each worker keeps open at once; more wait in the kernel's queue.",
+)
+@_serve_option(
+    "max-age",
+    default=300,
+    type=click.IntRange(min=0),
+    show_default=True,
+    help="Seconds browsers and shared caches may reuse a GET answer before asking again (Cache-Control).",
+)
+@_serve_option(
+    "shared-max-age",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Seconds shared caches (a proxy or CDN in front) may reuse a GET answer, when that differs "
+    "from --max-age (s-maxage): longer if you purge that cache on each reload.",
 )
 @_serve_option(
     "pid-file",

@@ -32,6 +32,10 @@ class ServeConfig:
     # headers, or sit idle between two requests, before it is closed; connections each worker keeps open.
     header_timeout: float = 5.0
     connections: int = 2048
+    # HTTP caching (docs/operations.md): seconds browsers and shared caches may reuse a GET answer
+    # without asking again, and for shared caches only (s-maxage), when that differs.
+    max_age: int = 300
+    shared_max_age: int | None = None
 
     @property
     def public_url(self) -> str:
