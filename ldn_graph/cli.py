@@ -153,8 +153,9 @@ def new_study(
 
 
 @main.command()
-@click.argument("query_file", type=click.File("r", encoding="utf-8"))
+@click.argument("query", required=False)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@click.option("--list", "list_queries", is_flag=True, help="List the shipped competency queries and exit.")
 @click.option(
     "--graph",
     "graph_file",
@@ -163,12 +164,28 @@ def new_study(
     help="Query this built graph file instead of building the graph afresh.",
 )
 @_root_option
-def query(query_file, fmt: str, graph_file: Path | None, data_dir: Path | None) -> None:
-    """Run a SPARQL query (a file, or - for standard input) against the built graph."""
-    from ldn_graph.query import load_store, render, run_query
+def query(
+    query: str | None, fmt: str, list_queries: bool, graph_file: Path | None, data_dir: Path | None
+) -> None:
+    """Run a SPARQL query against the built graph: QUERY is a file, - for standard input, or the name of a
+    shipped competency query (01-conditions-evidence, 01 or conditions-evidence; --list shows them)."""
+    from ldn_graph.query import find_query, load_store, named_queries, render, run_query
+    from ldn_graph.resources import queries_dir
 
+    if list_queries:
+        for shipped in named_queries(queries_dir(data_dir)):
+            click.echo(f"{shipped.name}\t{shipped.summary}")
+        return
+    if query is None:
+        raise click.UsageError("give a query file, - for standard input, or a query name (--list shows them)")
+    if query == "-":
+        text = click.get_text_stream("stdin").read()
+    elif Path(query).is_file():
+        text = Path(query).read_text(encoding="utf-8")
+    else:
+        text = find_query(query, queries_dir(data_dir)).text
     store = load_store(graph_file=graph_file, root=data_dir)
-    result = run_query(store, query_file.read())
+    result = run_query(store, text)
     click.echo(render(result, fmt), nl=False)
 
 
@@ -325,6 +342,36 @@ def _serve_option(name: str, *dest: str, **kwargs):
     show_default=True,
     help="A network whose clients are never limited (repeatable); 'none' for none.",
 )
+# Slow clients and HTTP caching (docs/operations.md); passed to ServeConfig by name.
+@_serve_option(
+    "header-timeout",
+    default=5.0,
+    type=click.FloatRange(min=0.001),
+    show_default=True,
+    help="Seconds a client may take to send a request's headers, and may leave a connection idle "
+    "between requests, before it is closed.",
+)
+@_serve_option(
+    "connections",
+    default=2048,
+    type=click.IntRange(min=1),
+    show_default=True,
+    help="Connections each worker keeps open at once; more wait in the kernel's queue.",
+)
+@_serve_option(
+    "max-age",
+    default=300,
+    type=click.IntRange(min=0),
+    show_default=True,
+    help="Seconds browsers and shared caches may reuse a GET answer before asking again (Cache-Control).",
+)
+@_serve_option(
+    "shared-max-age",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Seconds shared caches (a proxy or CDN in front) may reuse a GET answer, when that differs "
+    "from --max-age (s-maxage): longer if you purge that cache on each reload.",
+)
 @_serve_option(
     "pid-file",
     default=None,
@@ -358,24 +405,30 @@ def serve(
             "ldn-graph load --store-url GRAPH-STORE-URL --release FILE --data FILE"
         )
 
-    run_server(
-        ServeConfig(
-            host=host,
-            port=port,
-            base_url=base_url,
-            timeout=timeout,
-            max_rows=max_rows,
-            workers=workers,
-            cache_bytes=int(cache_mb * (1 << 20)),
-            threads=threads,
-            service_allow=tuple(service_allow),
-            data=tuple(data),
-            release_file=release_file,
-            releases=releases_dir,
-            store_url=store_url,
-            **limits,
-        )
+    from ldn_graph.release import InvalidGraph
+
+    config = ServeConfig(
+        host=host,
+        port=port,
+        base_url=base_url,
+        timeout=timeout,
+        max_rows=max_rows,
+        workers=workers,
+        cache_bytes=int(cache_mb * (1 << 20)),
+        threads=threads,
+        service_allow=tuple(service_allow),
+        data=tuple(data),
+        release_file=release_file,
+        releases=releases_dir,
+        store_url=store_url,
+        **limits,
     )
+    try:
+        run_server(config)
+    except InvalidGraph as refused:  # given no graph, serve releases the sources first: say what is wrong
+        for violation in refused.report.violations:
+            click.echo(violation.describe())
+        raise
 
 
 @main.command()

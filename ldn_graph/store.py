@@ -101,6 +101,20 @@ def built_release(cache: Path | None = None) -> Path:
     return target
 
 
+def built_releases(cache: Path | None = None) -> Path:
+    """A releases directory holding the release of the curated sources, written only when the sources
+    changed: sources that change get a directory of their own, so that one a running server reads is
+    never rewritten. Writing it validates the graph first (InvalidGraph when it does not conform)."""
+    target = (cache or cache_dir()) / f"releases-{_sources_digest()}"
+    if target.is_dir() and find_releases(target)[0]:
+        return target
+    from ldn_graph.release import make_release  # validating pulls in pySHACL: only when needed
+
+    log.info("writing the release of the curated sources into %s", target)
+    make_release(target)  # atomic, and the same bytes whoever writes it (a deterministic build)
+    return target
+
+
 def default_graph_triples(store: Store) -> int:
     (solution,) = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     return int(solution["n"].value)

@@ -67,3 +67,34 @@ def test_version_and_module_entry_point():
     assert ldn_graph("--version").stdout.strip().endswith(__version__)
     console = subprocess.run(["ldn-graph", "--help"], capture_output=True, text=True, check=False)
     assert console.returncode == 0 and "validate" in console.stdout
+
+
+def test_a_shipped_query_runs_by_its_name_or_number(tmp_path):
+    graph = tmp_path / "g.nt"
+    assert ldn_graph("build", "--out", str(graph)).returncode == 0
+    by_file = ldn_graph("query", str(Q2), "--graph", str(graph), "--format", "csv")
+    assert by_file.returncode == 0
+    for name in (
+        "02-receptors-antagonised",
+        "02",
+        "2",
+        "receptors-antagonised",
+        "02-receptors-antagonised.rq",
+    ):
+        by_name = ldn_graph("query", name, "--graph", str(graph), "--format", "csv")
+        assert by_name.returncode == 0 and by_name.stdout == by_file.stdout, name
+
+
+def test_query_list_names_every_shipped_query_with_its_summary():
+    listed = ldn_graph("query", "--list")
+    assert listed.returncode == 0
+    names = [line.split("\t")[0] for line in listed.stdout.splitlines()]
+    assert names == sorted(path.stem for path in (ROOT / "queries").glob("*.rq"))
+    assert all(len(line.split("\t")) == 2 and line.split("\t")[1] for line in listed.stdout.splitlines())
+
+
+def test_an_unknown_query_name_lists_the_names_there_are():
+    result = ldn_graph("query", "no-such-question")
+    assert result.returncode == 2 and "no-such-question" in result.stderr
+    assert "01-conditions-evidence" in result.stderr and "Traceback" not in result.stderr
+    assert ldn_graph("query").returncode == 2  # nothing to run

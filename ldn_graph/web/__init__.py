@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from flask import Flask, Response, current_app, request
 from pyoxigraph import Store
 
 from ldn_graph.engine_process import EnginePool
-from ldn_graph.release import Release, find_releases
+from ldn_graph.release import MANIFEST, Release, find_releases
 from ldn_graph.remote_store import RemoteStore
 from ldn_graph.service_description import describe_service
 from ldn_graph.sparql_engine import QueryEngine
@@ -79,16 +80,20 @@ def create_app(
     """
     config = config or ServeConfig()
     release, releases = None, []
+    loaded: tuple[Path, ...] = ()  # the files the graph served comes from (a release: its manifest)
     if config.store_url and store is None:
         # A remote SPARQL 1.1 store holds the graph: nothing is loaded here (docs/scale-out.md).
         store = RemoteStore(config.store_url, timeout=config.timeout)
     if config.releases is not None and store is None:
         store, release, releases = load_newest_release(config.releases, config.data)
+        loaded = (release.path / MANIFEST, *config.data)
     elif config.releases is not None:  # a store made by the caller, or a remote one: downloads only
         releases = find_releases(config.releases)[0]
         release = releases[0] if releases else None
     if store is None:
-        store = load_store(config.release_file or built_release(), config.data)
+        graph_file = config.release_file or built_release()
+        store = load_store(graph_file, config.data)
+        loaded = (graph_file, *config.data)
     engine = QueryEngine(
         store,
         max_rows=config.max_rows,
@@ -115,12 +120,17 @@ def create_app(
     app.register_blueprint(downloads_blueprint)
     app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(pages_blueprint)  # the landing page at / and every IRI's page
-    from ldn_graph.web.fair_use import install_fair_use
+    from ldn_graph.web.caching import cache_policy, install_caching
+    from ldn_graph.web.fair_use import install_fair_use, limits_text
     from ldn_graph.web.metrics import install_metrics
+    from ldn_graph.web.security_headers import install_security_headers
 
     install_metrics(app)  # first: its clock starts before the fair-use check and counts the 429s
     install_fair_use(app, config)
     app.after_request(_cors)
+    # After the metrics' hook, so that they run before it (Flask runs these last first) and a 304 counts.
+    install_caching(app, cache_policy(config, loaded, limits_text(config)))
+    install_security_headers(app, config)
     from ldn_graph.web.front import SparqlFront
 
     # Queries skip Flask's request machinery: on a cheap query it cost more than the engine.

@@ -28,6 +28,14 @@ class ServeConfig:
     fair_use_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1")  # networks never limited
     pid_file: Path | None = None  # where the main process writes its PID, for ``ldn-graph reload``
     store_url: str | None = None  # a remote SPARQL 1.1 query endpoint that holds the graph: no load
+    # Slow and idle clients (docs/operations.md): seconds a connection may take to send a request's
+    # headers, or sit idle between two requests, before it is closed; connections each worker keeps open.
+    header_timeout: float = 5.0
+    connections: int = 2048
+    # HTTP caching (docs/operations.md): seconds browsers and shared caches may reuse a GET answer
+    # without asking again, and for shared caches only (s-maxage), when that differs.
+    max_age: int = 300
+    shared_max_age: int | None = None
 
     @property
     def public_url(self) -> str:

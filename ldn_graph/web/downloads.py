@@ -15,9 +15,10 @@ from ldn_graph.web import endpoint
 
 blueprint = Blueprint("downloads", __name__)
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+_YEAR, _FIVE_MINUTES = 31536000, 300
+IMMUTABLE = f"public, max-age={_YEAR}, immutable"
 # latest/ moves when a new release is served: caches must check back (cheaply, by ETag).
-MOVABLE = "public, max-age=300, must-revalidate"
+MOVABLE = f"public, max-age={_FIVE_MINUTES}, must-revalidate"
 _SPECIAL = {MANIFEST: ("application/json", "the release manifest"), CHECKSUMS: ("text/plain", "SHA-256 sums")}
 
 
@@ -88,8 +89,13 @@ def download(version: str, name: str) -> Response:
         )
     entry = release.manifest.file(name)
     media_type = entry.http_media_type if entry else _SPECIAL[name][0]
+    # The age given here also dates the Expires header, which must agree with Cache-Control below.
     response = send_file(
-        path, mimetype=media_type, conditional=True, etag=release.digests[name], max_age=None
+        path,
+        mimetype=media_type,
+        conditional=True,
+        etag=release.digests[name],
+        max_age=_FIVE_MINUTES if version == LATEST else _YEAR,
     )
     response.headers["Cache-Control"] = MOVABLE if version == LATEST else IMMUTABLE
     if version == LATEST:

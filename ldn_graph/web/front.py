@@ -3,7 +3,7 @@
 A cheap query costs the engine well under a tenth of a millisecond, while Flask's request context,
 URL routing and hooks cost several times that. So a GET or POST to ``/sparql`` that carries a query
 takes a short path with the same parts the Flask hooks apply (fair use, the metrics, the access log,
-CORS) and the same answer (:func:`ldn_graph.web.sparql.answer_query`). Anything else, including the
+CORS, caching and security headers) and the same answer (:func:`ldn_graph.web.sparql.answer_query`). Anything else, including the
 service description, ``HEAD``, ``OPTIONS`` and a body over the size limit, goes to Flask unchanged.
 """
 
@@ -22,8 +22,10 @@ from werkzeug.utils import get_content_type
 from ldn_graph.fair_use import Refusal
 from ldn_graph.sparql_protocol import ProtocolError
 from ldn_graph.web import CORS_HEADERS, MAX_BODY_BYTES
+from ldn_graph.web.caching import cache_headers, not_modified
 from ldn_graph.web.fair_use import admit
 from ldn_graph.web.metrics import access_log, log_request
+from ldn_graph.web.security_headers import security_headers
 from ldn_graph.web.sparql import answer_query, read_query, refusal
 
 log = logging.getLogger(__name__)
@@ -82,7 +84,7 @@ class SparqlFront:
         started = time.perf_counter()
         if metrics is not None:
             metrics.started()
-        status, query, reply = 500, None, None
+        status, query, reply, sent = 500, None, None, None
         peer = environ.get("REMOTE_ADDR")
         try:
             outcome = admit(extensions, peer, lambda name: environ.get(_environ_key(name)))
@@ -96,20 +98,32 @@ class SparqlFront:
                     if outcome is not None:
                         extensions["ldngraph.fair_use"].release(outcome, time.perf_counter() - started)
                 extra = reply.headers
-            status = reply.status
-            headers = [
-                ("Content-Type", _content_type(reply.media_type)),
-                ("Content-Length", str(len(reply.body))),
+            status, sent = reply.status, reply.body
+            content_type = _content_type(reply.media_type)
+            caching = cache_headers(
+                extensions["ldngraph.cache_policy"], method, status, ROUTE, query_string, content_type
+            )
+            etag = dict(caching).get("ETag")
+            common = [
                 *extra,
                 _VARY,
                 *CORS_HEADERS,
+                *caching,
+                *security_headers(content_type, extensions["ldngraph.csp"]),
             ]
-            start_response(_status_line(status), headers)
-            return [reply.body]
+            if etag is not None and not_modified(environ.get("HTTP_IF_NONE_MATCH"), etag):
+                status, sent = 304, b""  # the client's copy is this answer: no body, no content headers
+                start_response(_status_line(status), common)
+            else:
+                start_response(
+                    _status_line(status),
+                    [("Content-Type", content_type), ("Content-Length", str(len(sent))), *common],
+                )
+            return [sent]
         finally:
             seconds = time.perf_counter() - started
             cache = reply.cache if reply is not None else None
-            size = len(reply.body) if reply is not None else None
+            size = len(sent) if sent is not None else None
             if metrics is not None:
                 metrics.finished(ROUTE, status, seconds, size, cache)
             if access_log.isEnabledFor(logging.INFO):

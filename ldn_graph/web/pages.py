@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import asdict, dataclass
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
@@ -26,8 +24,7 @@ from ldn_graph import forest_plot, schema_org
 from ldn_graph.describe import SOURCE_ARTICLE
 from ldn_graph.engine_process import EngineFailure
 from ldn_graph.prefixes import BASE, ID, ONTOLOGY, shorten
-from ldn_graph.query import summary_of
-from ldn_graph.resources import queries_dir
+from ldn_graph.query import NamedQuery, named_queries
 from ldn_graph.sparql_engine import QueryAnswer
 from ldn_graph.sparql_protocol import (
     HTML,
@@ -62,23 +59,6 @@ LICENCE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
 
 
 @dataclass(frozen=True)
-class ExampleQuery:
-    name: str  # the file name without .rq, e.g. 01-conditions-evidence
-    summary: str
-    text: str
-
-
-@lru_cache(maxsize=4)
-def example_queries(folder: Path) -> tuple[ExampleQuery, ...]:
-    """The competency queries of ``folder`` with their ``#+ summary:`` lines, in file-name order."""
-    return tuple(
-        ExampleQuery(path.stem, summary_of(text) or path.stem, text)
-        for path in sorted(folder.glob("*.rq"))
-        for text in [path.read_text(encoding="utf-8")]
-    )
-
-
-@dataclass(frozen=True)
 class Site:
     """What every template needs to link: the public URL and where things live under it."""
 
@@ -103,7 +83,7 @@ class Site:
             params["status"] = status.removeprefix(ONTOLOGY)
         return self.url("/evidence", **params)
 
-    def query_url(self, example: ExampleQuery) -> str:
+    def query_url(self, example: NamedQuery) -> str:
         # The query page reads the fragment, fills in the query and runs it: one click from the list.
         return f"{self.url('/sparql')}#example={example.name}"
 
@@ -115,7 +95,7 @@ def _site() -> Site:
 
 @blueprint.app_context_processor
 def _template_globals() -> dict[str, object]:
-    examples = example_queries(queries_dir())
+    examples = named_queries()
     return {
         "site": _site(),
         "examples": examples,

@@ -87,6 +87,34 @@ def test_a_study_in_the_table_opens_its_page(server, browser):
     no_console_errors(browser)
 
 
+# Run before any script of the page: records every Content-Security-Policy violation the page meets.
+RECORD_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (event) => window.cspViolations.push(event.effectiveDirective + " " + event.blockedURI));
+"""
+
+
+def test_query_page_runs_under_its_content_security_policy(server, browser):
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": RECORD_VIOLATIONS})
+    browser.get(server.url + "/sparql#example=02-receptors-antagonised")
+    rows = WebDriverWait(browser, WAIT).until(
+        ready.presence_of_all_elements_located((By.CSS_SELECTOR, "#result-table tbody tr"))
+    )
+    assert rows and browser.execute_script("return window.cspViolations") == []
+    no_console_errors(browser)
+    # The policy is in force and a violation would be seen: script the page did not load from a file
+    # does not run, and is reported to the page and on the console.
+    browser.execute_script(
+        "const s = document.createElement('script'); s.textContent = 'window.inlineRan = true';"
+        "document.body.appendChild(s);"
+    )
+    assert browser.execute_script("return window.inlineRan") is None
+    assert [v for v in browser.execute_script("return window.cspViolations") if v.startswith("script-src")]
+    errors = [entry["message"] for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert any("Content Security Policy" in message for message in errors), errors
+
+
 def test_keyboard_reaches_the_skip_link_and_the_evidence_map(server, browser):
     browser.get(server.url + "/")
     body = browser.find_element(By.TAG_NAME, "body")

@@ -175,15 +175,22 @@ def test_other_clients_keep_their_latency_during_a_runaway(strict_server):
 
 
 def test_serves_the_built_graph_without_a_release(tmp_path: Path, launch):
-    # No --release: the server builds the graph from the curated sources and caches the file.
+    # No graph named: the server releases the curated sources into its cache directory once and serves
+    # that release, downloads included; a second start reuses it as it is.
     log = tmp_path / "server.log"
     server = launch(env={"LDNGRAPH_CACHE_DIR": str(tmp_path)}, log=log)
     try:
         count = requests.get(
             server.endpoint, params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"}, timeout=10
         ).json()["results"]["bindings"][0]["n"]["value"]
-        (cached,) = (tmp_path / "ldn-graph").glob("release-*.nt")
-        assert int(count) == len(Graph().parse(cached, format="nt"))
+        (graph,) = (tmp_path / "ldn-graph").glob("releases-*/[0-9]*/ldn-graph.nt")
+        assert int(count) == len(Graph().parse(graph, format="nt"))
         assert int(count) > 1000
+        download = requests.get(f"{server.url}/downloads/latest/ldn-graph.nt", timeout=10)
+        assert download.status_code == 200 and download.content == graph.read_bytes()
     finally:
         server.stop()
+    written = {path: path.stat().st_mtime_ns for path in graph.parent.iterdir()}
+    again = launch(env={"LDNGRAPH_CACHE_DIR": str(tmp_path)}, log=log)
+    again.stop()
+    assert {path: path.stat().st_mtime_ns for path in graph.parent.iterdir()} == written

@@ -14,6 +14,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -168,5 +169,59 @@ def test_a_release_cut_short_by_a_full_disk_is_never_served(
         reloaded = _reload(pid_file)
         assert reloaded.returncode == 0 and "release 0.1.0" in reloaded.stderr, reloaded.stderr
         assert _answer(server.endpoint, requests.Session()) == ("0.1.0|naltrexone",)
+    finally:
+        server.stop()
+
+
+# GET answers whose validators a reload to another release must change, by (path, Accept).
+VALIDATED = [
+    ("/sparql?query=" + quote(PROBE), "application/sparql-results+json"),
+    ("/id/naltrexone", "text/html"),
+    ("/id/naltrexone.ttl", None),
+    ("/ontology", "text/turtle"),
+    ("/evidence?condition=multiple-sclerosis", "text/html"),
+    ("/.well-known/void", "text/turtle"),
+    ("/downloads/", None),
+    ("/downloads/latest/ldn-graph.nt", None),
+]
+
+
+def _wait_for_every_worker(server, answer: tuple[str, ...], seconds: float = 30) -> None:
+    """Until 20 answers in a row are ``answer``: the workers the reload replaces are gone."""
+    deadline, in_a_row = time.monotonic() + seconds, 0
+    while in_a_row < 20:
+        assert time.monotonic() < deadline, "the reload did not reach every worker"
+        in_a_row = in_a_row + 1 if _answer(server.endpoint, requests.Session()) == answer else 0
+
+
+def test_a_reload_to_another_release_changes_the_validators(tmp_path, sources, release_as, launch):
+    out = tmp_path / "releases"
+    make_release(out, sources)
+    pid_file = tmp_path / "server.pid"
+    server = launch("--releases", str(out), "--pid-file", str(pid_file), log=tmp_path / "server.log")
+
+    def etags() -> dict[str, str]:
+        return {
+            path: requests.get(
+                server.url + path, headers={"Accept": accept} if accept else {}, timeout=10
+            ).headers["ETag"]
+            for path, accept in VALIDATED
+        }
+
+    try:
+        before = etags()
+        assert etags() == before  # stable while nothing changes
+        release_as(out, "0.1.1", "naltrexone (revised)")
+        reloaded = _reload(pid_file)
+        assert reloaded.returncode == 0, reloaded.stderr
+        _wait_for_every_worker(server, ("0.1.1|naltrexone (revised)",))
+        after = etags()
+        assert [path for path, _ in VALIDATED if after[path] == before[path]] == []
+        # A cache revalidating its old copy gets the new answer, not "not modified".
+        path, accept = VALIDATED[1]
+        fresh = requests.get(
+            server.url + path, headers={"Accept": accept, "If-None-Match": before[path]}, timeout=10
+        )
+        assert fresh.status_code == 200 and "naltrexone (revised)" in fresh.text
     finally:
         server.stop()
