@@ -289,7 +289,9 @@ SCHEMES: dict[str, Scheme] = {
         ),
         Scheme("umls", "UMLS", r"C\d+", "UMLS", None, None, "P2892"),
         Scheme("icd10cm", "ICD10CM", r"[A-Z]\d{2}(\.[A-Z0-9]{1,4})?", "ICD-10-CM", None, None, None),
-        Scheme("pmid", "PMID", r"\d+", "PubMed", "https://pubmed.ncbi.nlm.nih.gov/{id}/", None, "P698"),
+        # No trailing slash: a CURIE prefix expands by concatenation only, so with one the SSSOM set's
+        # PMID CURIEs could not expand to the graph's IRIs (PubMed answers both forms).
+        Scheme("pmid", "PMID", r"\d+", "PubMed", "https://pubmed.ncbi.nlm.nih.gov/{id}", None, "P698"),
         Scheme(
             "pmc",
             "PMC",

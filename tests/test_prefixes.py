@@ -56,7 +56,7 @@ def test_wikidata_value_transforms(scheme, ours, wikidata):
         ("CHEMBL.COMPOUND:CHEMBL19019", "http://rdf.ebi.ac.uk/resource/chembl/molecule/CHEMBL19019"),
         ("WIKIDATA:Q30", "http://www.wikidata.org/entity/Q30"),
         ("doi:10.1002/pds.4110", "https://doi.org/10.1002/pds.4110"),
-        ("PMID:29607497", "https://pubmed.ncbi.nlm.nih.gov/29607497/"),
+        ("PMID:29607497", "https://pubmed.ncbi.nlm.nih.gov/29607497"),
         ("DRUGBANK:DB00704", None),
         ("PMC:PMC6494424", None),
         ("CLINICALTRIALS:NCT04270877", None),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from ldn_graph import __version__
 from ldn_graph.describe import DATASET, scheme_of_iri
@@ -142,3 +142,33 @@ def test_cli_writes_the_set(cli, tmp_path):
     _, problems = sssom_validate(out)
     assert not any(problems.values())
     assert SCHEMES["chebi"].curie("7465") in out.read_text(encoding="utf-8")
+
+
+def test_converted_to_rdf_the_set_meets_the_graphs_triples(sssom_file, built):
+    """``sssom convert`` (sssom-py's RDF writer) of the set gives the graph's own mapping triples: every
+    scheme the graph links by IRI expands, through the curie_map, to that very IRI."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", module=r"(sssom|pandas|linkml|linkml_runtime)(\..*)?")
+        from sssom.parsers import parse_sssom_table
+        from sssom.writers import to_rdf_graph
+
+        converted = to_rdf_graph(parse_sssom_table(sssom_file))
+    mappings = {
+        (converted.value(axiom, OWL.annotatedSource), converted.value(axiom, OWL.annotatedProperty), converted.value(axiom, OWL.annotatedTarget))
+        for axiom in converted.subjects(OWL.annotatedSource, None)
+    }  # fmt: skip
+    in_graph = {t for t in mappings if t in built.graph}
+    through_resolver = mappings - in_graph
+    assert len(in_graph) > 100
+    for subject, _, target in through_resolver:  # identifiers the graph holds as literals only
+        assert str(target).startswith("https://bioregistry.io/"), target
+        prefix, _, local = str(target).removeprefix("https://bioregistry.io/").partition(":")
+        assert SCHEMES[prefix].iri_template is None
+        assert Literal(SCHEMES[prefix].curie(local)) in set(built.graph.objects(subject, DCTERMS.identifier))
+    graph_mappings = {
+        (s, p, o)
+        for p in MAPPING_PREDICATES
+        for s, o in built.graph.subject_objects(p)
+        if str(s).startswith(ID) and not str(s).startswith(STATEMENT)
+    }
+    assert graph_mappings <= in_graph
