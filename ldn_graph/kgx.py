@@ -6,6 +6,10 @@ Monarch, KG-Hub and Translator tools read KGX and join on CURIEs in Biolink pref
 Crohn's disease ``MONDO:0005011``); an entity with none keeps ``ldn:{slug}`` (``ldn:`` expands to
 ``https://w3id.org/ldngraph/id/``). Every node carries its persistent IRI in ``iri``.
 
+Studies of the evidence layer are nodes with Biolink's study slots (``study_size``, and
+``has_study_results`` listing their ``StudyResult`` nodes), linked to nothing else: Biolink has no edge
+from a study to the condition or therapy it studies.
+
 Edges are the asserted triples only — a triple is in the graph exactly when it is true as stated (data
 contract, rule 6) — each with the sources, quotation, knowledge level and agent type of the statement
 that reifies it. Statements whose triple is not asserted (hypothesised, preliminary, efficacy not shown,
@@ -31,7 +35,18 @@ from ldn_graph.reference import ReferenceTable
 log = logging.getLogger(__name__)
 
 KNOWLEDGE_SOURCE = "infores:ldn-graph"
-NODE_COLUMNS = ("id", "category", "name", "description", "xref", "synonym", "iri", "provided_by")
+NODE_COLUMNS = (
+    "id",
+    "category",
+    "name",
+    "description",
+    "xref",
+    "synonym",
+    "iri",
+    "provided_by",
+    "study_size",
+    "has_study_results",
+)
 EDGE_COLUMNS = (
     "id",
     "subject",
@@ -217,7 +232,21 @@ def export_kgx(graph: Graph, table: ReferenceTable) -> KgxExport:
             edges.append(_edge(graph, ids, subject, predicate, obj, kind, asserting))
             used |= {subject, obj}
 
+    # The evidence layer: every study with its size and results (Biolink's Study slots), and the result
+    # nodes, whether or not an edge reaches them.
+    studies = {s for s in graph.subjects(BIOLINK.has_study_results, None) if s in ids}
+    studies |= {s for s in graph.subjects(BIOLINK.study_size, None) if s in ids}
+    results = {r for s in studies for r in graph.objects(s, BIOLINK.has_study_results) if r in ids}
     nodes = [_node(graph, entity, ids[entity], exact.get(entity, ())) for entity in sorted(used)]
+    for entity in sorted((studies | results) - used):
+        nodes.append(_node(graph, entity, ids[entity], exact.get(entity, ())))
+    for node in nodes:
+        entity = URIRef(node["iri"])
+        size = graph.value(entity, BIOLINK.study_size)
+        node["study_size"] = str(size) if size is not None else ""
+        node["has_study_results"] = _join(
+            sorted(ids[r] for r in graph.objects(entity, BIOLINK.has_study_results) if r in ids)
+        )
     return KgxExport(tuple(sorted(nodes, key=lambda n: n["id"])), tuple(sorted(edges, key=lambda e: e["id"])))
 
 

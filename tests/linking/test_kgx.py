@@ -160,3 +160,14 @@ def test_cli_writes_both_files(cli, tmp_path):
     nodes = rows((tmp_path / "ldn-graph_nodes.tsv").read_text(encoding="utf-8"))
     edges = rows((tmp_path / "ldn-graph_edges.tsv").read_text(encoding="utf-8"))
     assert any(n["id"] == "CHEBI:7465" for n in nodes) and len(edges) >= 20
+
+
+def test_studies_carry_their_size_and_results(export):
+    nodes = {node["id"]: node for node in rows(export.nodes_tsv())}
+    final = nodes["CLINICALTRIALS:NCT04270877"]
+    assert final["category"] == "biolink:ClinicalTrial|biolink:Study" and final["study_size"] == "99"
+    assert final["has_study_results"].split("|") == [f"ldn:final-trial-result-{n}" for n in (1, 2, 3)]
+    listed = {r for node in nodes.values() for r in node["has_study_results"].split("|") if r}
+    assert len(listed) >= 40
+    assert all(nodes[r]["category"] == "biolink:StudyResult" for r in listed)
+    assert all(n["study_size"].isdigit() for n in nodes.values() if n["study_size"])
