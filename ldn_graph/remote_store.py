@@ -29,6 +29,7 @@ import http.client
 import logging
 import os
 import re
+import select
 import threading
 import time
 import urllib.parse
@@ -362,6 +363,12 @@ class RemoteStore:
 
     def _connection(self) -> http.client.HTTPConnection:
         held = getattr(self._local, "held", None)
+        if held is not None and held[0] == os.getpid() and _spoken_while_idle(held[1]):
+            # The store closed the idle connection, or wrote on it unasked: Oxigraph answers its own idle
+            # timeout with a 500 ("Resource temporarily unavailable"), which would be read as the answer
+            # to the next query sent there. A new connection instead.
+            self._drop()
+            held = None
         if held is not None and held[0] == os.getpid():
             if held not in self._opened:  # closed by close(): it reconnects on its next request
                 self._opened.append(held)
@@ -450,6 +457,14 @@ class RemoteStore:
             raise RemoteStoreError(f"{self.query_url} answered {response.status}: {detail[:300]}")
         headers = {name.lower(): value for name, value in response.getheaders()}
         return _Response(body, media_type, headers)
+
+
+def _spoken_while_idle(connection: http.client.HTTPConnection) -> bool:
+    """True when an idle connection has something to read: the store's close, or bytes it sent unasked."""
+    if connection.sock is None:
+        return False
+    readable, _, _ = select.select([connection.sock], [], [], 0)
+    return bool(readable)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ import pytest
 VIRTUOSO_GRAPH = "https://w3id.org/ldngraph/release"
 # A fresh Virtuoso database has this administrator and password.
 VIRTUOSO_CREDENTIALS = "dba:dba"
+# The named graphs of the W3C protocol tests (tests/w3c/protocol-graphs.nq), which the stores are loaded with.
+PROTOCOL_GRAPH_NAMES = tuple(f"http://kasei.us/2009/09/sparql/data/data{n}.rdf" for n in (1, 2, 3))
 START_LIMIT = 60.0  # seconds; Virtuoso creates its database on first start (about 4 s here)
 
 
@@ -178,6 +180,16 @@ def start_virtuoso(directory: Path, query_seconds: int = 10) -> VirtuosoServer:
     server = VirtuosoServer(process, f"http://127.0.0.1:{http_port}", log, sql_port)
     server.wait_until_answering(server.query_url + "?query=ASK%7B%7D")
     return server
+
+
+def serve_options(store: StoreProcess) -> list[str]:
+    """``serve``'s options to answer from ``store`` as docs/scale-out.md gives them."""
+    options = ["--store-url", store.query_url]
+    if isinstance(store, VirtuosoServer):
+        options += ["--store-graph", VIRTUOSO_GRAPH]
+        for name in PROTOCOL_GRAPH_NAMES:
+            options += ["--store-named-graph", name]
+    return options
 
 
 def ldn_graph_load(store_url: str, *options: str, credentials: str | None = None) -> str:

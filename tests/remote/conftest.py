@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 from stores import (
+    PROTOCOL_GRAPH_NAMES,
     VIRTUOSO_CREDENTIALS,
     VIRTUOSO_GRAPH,
     OxigraphServer,
     StoreProcess,
     VirtuosoServer,
     ldn_graph_load,
+    serve_options,
     start_oxigraph,
     start_virtuoso,
 )
@@ -28,7 +30,6 @@ from ldn_graph.remote_store import RemoteStore
 
 TESTS = Path(__file__).resolve().parents[1]
 PROTOCOL_GRAPHS = TESTS / "w3c" / "protocol-graphs.nq"
-PROTOCOL_GRAPH_NAMES = tuple(f"http://kasei.us/2009/09/sparql/data/data{n}.rdf" for n in (1, 2, 3))
 # Each store's own time limit, set as docs/scale-out.md says (Oxigraph's does not stop every query).
 STORE_TIMEOUT = 3
 STORES = ("oxigraph", "virtuoso")
@@ -48,16 +49,6 @@ def load_module(name: str, path: Path):
 endpoint_fixtures = load_module("endpoint_fixtures", TESTS / "endpoint" / "conftest.py")
 start_server = endpoint_fixtures.start_server
 LiveServer = endpoint_fixtures.LiveServer
-
-
-def serve_options(store: StoreProcess) -> list[str]:
-    """``serve``'s options to answer from ``store`` as docs/scale-out.md gives them."""
-    options = ["--store-url", store.query_url]
-    if isinstance(store, VirtuosoServer):
-        options += ["--store-graph", VIRTUOSO_GRAPH]
-        for name in PROTOCOL_GRAPH_NAMES:
-            options += ["--store-named-graph", name]
-    return options
 
 
 def remote_store(store: StoreProcess, timeout: float = 10.0) -> RemoteStore:

@@ -221,3 +221,38 @@ def test_load_command_pushes_the_release(oxigraph, release_nt):
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert unreachable.returncode == 2 and "cannot reach the store" in unreachable.stderr
+
+
+def test_what_a_store_writes_on_an_idle_connection_is_not_an_answer():
+    """Oxigraph's server answers its own idle timeout with a 500 written on the kept-alive connection; the
+    next query must not read that as its answer, but go on a new connection."""
+    answer = b'{"head":{"vars":["n"]},"results":{"bindings":[{"n":{"type":"literal","value":"1"}}]}}'
+    ok = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+        + f"Content-Length: {len(answer)}\r\n\r\n".encode()
+        + answer
+    )
+    stale = b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 49\r\n\r\nResource temporarily unavailable (os error 11)\n\n"
+    listener = socket.create_server(("127.0.0.1", 0))
+    written = threading.Event()
+
+    def serve():
+        first, _ = listener.accept()
+        read_message(first)
+        first.sendall(ok)
+        first.sendall(stale)  # unasked, then the store closes
+        first.close()
+        written.set()
+        second, _ = listener.accept()
+        read_message(second)
+        second.sendall(ok)
+        second.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with RemoteStore(f"http://127.0.0.1:{listener.getsockname()[1]}/query", timeout=2) as remote:
+            assert [s["n"].value for s in remote.query("SELECT ?n WHERE {}")] == ["1"]
+            assert written.wait(2)
+            assert [s["n"].value for s in remote.query("SELECT ?n WHERE {} # again")] == ["1"]
+    finally:
+        listener.close()
