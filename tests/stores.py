@@ -259,3 +259,57 @@ def portable_answer(body: bytes, media_type: str) -> list:
     solutions = ox.parse_query_results(body, format=formats[key])
     names = [variable.value for variable in solutions.variables]
     return [names] + [[portable_term(solution[name]) for name in names] for solution in solutions]
+
+
+# --- the tiers in front: Varnish and HAProxy as deploy/ configures them ---------------------------------
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+_SBIN = "/usr/sbin"  # where Debian puts varnishd and haproxy, off a user's PATH
+
+
+def _system_binary(name: str, package: str) -> str:
+    found = shutil.which(name) or shutil.which(name, path=_SBIN)
+    if found is None:
+        pytest.fail(f"`{name}` is missing: install Debian's {package} (scripts/test does, run as root)")
+    return found
+
+
+def start_haproxy(directory: Path, nodes: list[str]) -> StoreProcess:
+    """HAProxy with deploy/haproxy.cfg as shipped, balancing ``nodes`` (``HOST:PORT`` each)."""
+    binary = _system_binary("haproxy", "haproxy")
+    port = free_port()
+    env = dict(os.environ, LDNGRAPH_BALANCER_BIND=f"127.0.0.1:{port}")
+    env |= {f"LDNGRAPH_NODE{number}": node for number, node in enumerate(nodes, start=1)}
+    log = directory / "haproxy.log"
+    with log.open("ab") as stream:
+        process = subprocess.Popen(
+            [binary, "-db", "-f", str(DEPLOY / "haproxy.cfg")], stdout=stream, stderr=stream, env=env
+        )
+    balancer = StoreProcess(process, f"http://127.0.0.1:{port}", log)
+    balancer.wait_until_answering(balancer.url + "/health")
+    return balancer
+
+
+def start_varnish(directory: Path, backend: str, default_ttl: float = 60) -> StoreProcess:
+    """Varnish with deploy/varnish.vcl as shipped, its backend set to ``backend`` (``HOST:PORT``), and
+    answers that say nothing of their freshness kept ``default_ttl`` seconds."""
+    binary = _system_binary("varnishd", "varnish")
+    host, _, backend_port = backend.rpartition(":")
+    vcl = (DEPLOY / "varnish.vcl").read_text(encoding="utf-8")
+    vcl = vcl.replace('.host = "127.0.0.1";', f'.host = "{host}";').replace(
+        '.port = "8080";', f'.port = "{backend_port}";'
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "ldn-graph.vcl").write_text(vcl, encoding="utf-8")
+    port = free_port()
+    log = directory / "varnish.log"
+    command = [
+        binary, "-F", "-j", "none", "-n", str(directory / "work"), "-a", f"127.0.0.1:{port}",
+        "-f", str(directory / "ldn-graph.vcl"), "-s", "malloc,64m", "-t", str(default_ttl),
+        "-T", "none",  # no management port: the tests stop it as a process
+    ]  # fmt: skip
+    with log.open("ab") as stream:
+        process = subprocess.Popen(command, stdout=stream, stderr=stream)
+    cache = StoreProcess(process, f"http://127.0.0.1:{port}", log)
+    cache.wait_until_answering(cache.url + "/health")
+    return cache
