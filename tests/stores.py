@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from live_server import ServerProcess, free_port
 
 # The graph that stands for the default graph on Virtuoso, whose own default graph is the union of all.
 VIRTUOSO_GRAPH = "https://w3id.org/ldngraph/release"
@@ -23,29 +23,6 @@ VIRTUOSO_CREDENTIALS = "dba:dba"
 # The named graphs of the W3C protocol tests (tests/w3c/protocol-graphs.nq), which the stores are loaded with.
 PROTOCOL_GRAPH_NAMES = tuple(f"http://kasei.us/2009/09/sparql/data/data{n}.rdf" for n in (1, 2, 3))
 START_LIMIT = 60.0  # seconds; Virtuoso creates its database on first start (about 4 s here)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class ServerProcess:
-    """A server the tests started, and stop."""
-
-    process: subprocess.Popen
-    url: str  # the server root, e.g. http://127.0.0.1:PORT
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 @dataclass

@@ -3,38 +3,25 @@ servers answering from one Oxigraph server, each tier started as its own process
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from live_server import start_server
 from stores import StoreProcess, ldn_graph_load, start_haproxy, start_oxigraph, start_varnish
 
 TESTS = Path(__file__).resolve().parents[1]
 RELEASE = TESTS / "endpoint" / "fixtures" / "release.nt"
-# What answers that say nothing of their freshness are kept, in seconds (varnishd -t): short, for the
-# reload test.
+# How long shared caches may keep an answer, in seconds (the nodes' --max-age): short, for the reload test.
 CACHE_TTL = 3
-
-
-def _endpoint_fixtures():
-    spec = importlib.util.spec_from_file_location(
-        "deployment_endpoint_fixtures", TESTS / "endpoint" / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-start_server = _endpoint_fixtures().start_server
 
 
 @dataclass
 class Deployment:
     store: StoreProcess
+    release: Path = RELEASE
+    max_age: int = CACHE_TTL  # the nodes' --max-age
     nodes: list = field(default_factory=list)  # LiveServer, each with its pid file
     pid_files: list[Path] = field(default_factory=list)
     balancer: StoreProcess | None = None
@@ -56,7 +43,7 @@ def deploy(directory: Path, *node_options: str) -> Deployment:
         for number in (1, 2):
             pid_file = directory / f"node{number}.pid"
             options = ["--store-url", store.query_url, "--workers", "1", "--pid-file", str(pid_file)]
-            options += ["--client-header", "X-Forwarded-For", *node_options]
+            options += ["--client-header", "X-Forwarded-For", "--max-age", str(CACHE_TTL), *node_options]
             deployment.pid_files.append(pid_file)
             deployment.nodes.append(start_server(*options, log=directory / f"node{number}.log"))
         deployment.balancer = start_haproxy(

@@ -5,12 +5,11 @@ Virtuoso Open Source (Debian), each loaded with ``ldn-graph load``; and our own 
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_server import LiveServer, start_server
 from stores import (
     PROTOCOL_GRAPH_NAMES,
     VIRTUOSO_CREDENTIALS,
@@ -33,22 +32,6 @@ PROTOCOL_GRAPHS = TESTS / "w3c" / "protocol-graphs.nq"
 # Each store's own time limit, set as docs/scale-out.md says (Oxigraph's does not stop every query).
 STORE_TIMEOUT = 3
 STORES = ("oxigraph", "virtuoso")
-
-
-def load_module(name: str, path: Path):
-    """A test module of another folder (pytest imports test folders by basename, not as packages)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
-# The endpoint tests' ``start_server``: the real ``python -m ldn_graph serve`` on a free loopback port.
-endpoint_fixtures = load_module("endpoint_fixtures", TESTS / "endpoint" / "conftest.py")
-start_server = endpoint_fixtures.start_server
-LiveServer = endpoint_fixtures.LiveServer
 
 
 def remote_store(store: StoreProcess, timeout: float = 10.0) -> RemoteStore:
@@ -147,7 +130,10 @@ def launch_oxigraph():
     return start_oxigraph
 
 
-launch = endpoint_fixtures.launch  # ``start_server`` as a fixture, for tests with a server of their own
+@pytest.fixture(scope="session")
+def launch():
+    """``start_server`` for tests that need a server of their own (stop it with ``.stop()``)."""
+    return start_server
 
 
 @pytest.fixture(scope="session")

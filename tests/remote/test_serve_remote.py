@@ -95,6 +95,12 @@ def test_competency_queries_answer_byte_for_byte_the_same(
         ("/id/naltrexone.ttl", "*/*"),
         ("/id/low-dose-naltrexone", "application/ld+json"),
         ("/evidence", "text/html"),
+        ("/evidence?condition=fibromyalgia", "text/html"),
+        ("/id/fibromyalgia", "text/html"),
+        ("/id/final-trial", "text/html"),
+        ("/id/bruun-2021", "text/html"),
+        ("/search?q=naltrex", "text/html"),
+        ("/ontology", "text/html"),
         ("/ontology/EvidenceStatus", "application/n-triples"),
         ("/id/no-such-entity", "text/html"),
         ("/sparql", "text/turtle"),  # the service description: VoID statistics from queries
