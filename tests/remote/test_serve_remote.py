@@ -320,3 +320,34 @@ def test_load_pushes_named_graphs_too(launch_oxigraph, tmp_path):
         assert count.text.split() == ["n", "3"]
     finally:
         store.stop()
+
+
+def test_graph_options_are_checked(release_nt):
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "ldn_graph", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    alone = run("serve", "--store-graph", "https://w3id.org/ldngraph/release")
+    assert alone.returncode == 2 and "graphs of --store-url" in alone.stderr
+    for options in (
+        ["serve", "--store-url", "http://127.0.0.1:9/sparql", "--store-graph", "not an IRI"],
+        ["serve", "--store-url", "http://127.0.0.1:9/sparql", "--store-named-graph", "relative/path"],
+        [
+            "load",
+            "--store-url",
+            "http://127.0.0.1:9/store",
+            "--release",
+            str(release_nt),
+            "--graph",
+            "nonsense",
+        ],
+    ):
+        refused = run(*options)
+        assert refused.returncode == 2 and "is not an" in refused.stderr and "IRI" in refused.stderr, (
+            refused.stderr
+        )
