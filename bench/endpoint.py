@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -57,22 +58,30 @@ JSON_RESULTS = "application/sparql-results+json"
 TARGETS = {"mix cold": 0.5, "mix warm": 1.0, "lookup cold": 0.15}  # PRODUCT.md, vs Oxigraph at 16
 P99_LIMIT_MS, RDFLIB_FACTOR, PSS_LIMIT_MB = 25.0, 30.0, 300.0
 
-# wrk script: POST each query of the list in turn; "cold" makes every body distinct with a trailing
-# comment. Counts X-Cache hits per thread and prints one JSON line at the end.
+# wrk script: POST each query of the list in turn (or GET it, the query percent-encoded already); "cold"
+# makes every request distinct with a trailing comment. Counts cache hits per thread (ours: X-Cache;
+# Varnish's: two transactions in X-Varnish) and prints one JSON line at the end.
 _LUA = r"""
-local queries, cold, path, salt = {QUERIES}, {COLD}, "{PATH}", "{SALT}"
+local queries, cold, path, salt, get = {QUERIES}, {COLD}, "{PATH}", "{SALT}", {GET}
 local threads = {}
 function setup(thread) thread:set("id", #threads) table.insert(threads, thread) end
 function init(args) n = 0 hits = 0 end
 function request()
   n = n + 1
-  local body = queries[(n % #queries) + 1]
-  if cold then body = body .. "\n# " .. salt .. "-" .. id .. "-" .. n end
+  local query = queries[(n % #queries) + 1]
+  if get then
+    if cold then query = query .. "%0A%23%20" .. salt .. "-" .. id .. "-" .. n end
+    return wrk.format("GET", path .. "?query=" .. query, {["Accept"] = "application/sparql-results+json"})
+  end
+  if cold then query = query .. "\n# " .. salt .. "-" .. id .. "-" .. n end
   return wrk.format("POST", path, {["Content-Type"] = "application/sparql-query",
-                                   ["Accept"] = "application/sparql-results+json"}, body)
+                                   ["Accept"] = "application/sparql-results+json"}, query)
 end
 function response(status, headers, body)
-  if (headers["X-Cache"] or headers["x-cache"]) == "hit" then hits = hits + 1 end
+  local varnish = headers["X-Varnish"] or headers["x-varnish"]
+  if varnish then
+    if string.find(varnish, " ") then hits = hits + 1 end
+  elseif (headers["X-Cache"] or headers["x-cache"]) == "hit" then hits = hits + 1 end
 end
 function done(summary, latency, requests)
   local hits = 0
@@ -238,14 +247,24 @@ def check_answers(servers: list[Server], queries: list[str]) -> None:
 
 
 def run_wrk(
-    server: Server, queries: list[str], cold: bool, connections: int, duration: float, workdir: Path
+    server: Server,
+    queries: list[str],
+    cold: bool,
+    connections: int,
+    duration: float,
+    workdir: Path,
+    get: bool = False,
 ) -> Cell:
+    """wrk on ``server``: the queries POSTed in turn, or sent as GETs (which a shared cache may keep)."""
     url = server.url
     host, _, path = url.removeprefix("http://").partition("/")
+    if get:
+        queries = [urllib.parse.quote(query, safe="") for query in queries]
     lua = workdir / "load.lua"
     lua.write_text(
         _LUA.replace("{QUERIES}", "{" + ", ".join(_lua_string(q) for q in queries) + "}")
         .replace("{COLD}", "true" if cold else "false")
+        .replace("{GET}", "true" if get else "false")
         .replace("{PATH}", "/" + path)
         .replace("{SALT}", uuid.uuid4().hex)  # no two runs send the same cold request
     )
@@ -270,6 +289,37 @@ def run_wrk(
         hit_rate=stats["hits"] / requests if server.name == "ldn-graph" and requests else None,
         cpu_us=cpu / requests * 1e6 if requests else None,
     )
+
+
+def comparison_arguments(doc: str) -> argparse.Namespace:
+    """The options of the benchmarks that compare servers side by side, once wrk is there."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell (default 5)")
+    parser.add_argument("--release", type=Path, help="N-Triples release (default: the built LDN graph)")
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 16])
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    return args
+
+
+def progress_line(done: int, total: int, label: str, workload: str, cell: Cell) -> str:
+    """One line per cell as it is measured, for the benchmarks that compare servers by label."""
+    hits = "" if cell.hit_rate is None else f", cache hits {cell.hit_rate:.0%}"
+    return (
+        f"[{done}/{total}] {label:18} {workload:11} c={cell.connections:<2} {cell.rps:9,.0f} req/s  "
+        f"p50 {cell.p50_ms:6.1f} ms  p99 {cell.p99_ms:6.1f} ms  errors {cell.errors}{hits}"
+    )
+
+
+def write_results(name: str, report, text: str, svg: str | None = None) -> None:
+    """Print the table and write bench/results/NAME.{md,json} (and .svg)."""
+    print("\n" + text)
+    (RESULTS / f"{name}.md").write_text(text)
+    (RESULTS / f"{name}.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
+    if svg is not None:
+        (RESULTS / f"{name}.svg").write_text(svg)
+    print(f"written: {RESULTS / name}.md, .json{', .svg' if svg is not None else ''}")
 
 
 def _lua_string(text: str) -> str:

@@ -16,14 +16,12 @@ About 20 cells: a minute and a half at the default duration.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from endpoint import (
@@ -34,8 +32,11 @@ from endpoint import (
     _post,
     _start,
     check_answers,
+    comparison_arguments,
+    progress_line,
     release_and_mix,
     run_wrk,
+    write_results,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -163,13 +164,7 @@ def svg_chart(report: Report) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell (default 5)")
-    parser.add_argument("--release", type=Path, help="N-Triples release (default: the built LDN graph)")
-    parser.add_argument("--connections", type=int, nargs="+", default=[1, 16])
-    args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: apt-get install wrk")
+    args = comparison_arguments(__doc__)
     release, triples, mix = release_and_mix(args.release)
     queries = {"mix": mix, "lookup": [LOOKUP]}
     report = Report(str(release), triples, args.duration)
@@ -204,21 +199,11 @@ def main() -> None:
                         )
                         cell.workload, cell.server = workload, label
                         report.cells.setdefault(label, []).append(cell)
-                        hits = "" if cell.hit_rate is None else f", cache hits {cell.hit_rate:.0%}"
-                        print(
-                            f"[{done}/{total}] {label:15} {workload:11} c={connections:<2} {cell.rps:9,.0f} req/s  "
-                            f"p50 {cell.p50_ms:6.1f} ms  p99 {cell.p99_ms:6.1f} ms  errors {cell.errors}{hits}",
-                            flush=True,
-                        )
+                        print(progress_line(done, total, label, workload, cell), flush=True)
         finally:
             for server in servers.values():
                 server.stop()
-    text = render(report)
-    print("\n" + text)
-    (RESULTS / "remote.md").write_text(text)
-    (RESULTS / "remote.json").write_text(json.dumps(asdict(report), indent=2) + "\n")
-    (RESULTS / "remote.svg").write_text(svg_chart(report))
-    print(f"written: {RESULTS / 'remote.md'}, remote.json, remote.svg")
+    write_results("remote", report, render(report), svg_chart(report))
 
 
 if __name__ == "__main__":

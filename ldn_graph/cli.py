@@ -213,6 +213,25 @@ def release(out: Path, data_dir: Path | None) -> None:
     click.echo(f"released {target} in {time.perf_counter() - started:.2f} s", err=True)
 
 
+def _graph_iri(ctx: click.Context, param: click.Parameter, value):
+    """An absolute IRI naming a graph (or, for a repeatable option, each one; 'none' for none)."""
+    from pyoxigraph import NamedNode
+
+    values = value if isinstance(value, tuple) else (value,)
+    if values == ("none",) and param.multiple:
+        return ()
+    for iri in values:
+        if iri is None:
+            continue
+        try:
+            NamedNode(iri)
+        except ValueError as error:
+            raise click.BadParameter(f"{iri!r} is not an IRI: {error}") from None
+        if ":" not in iri:
+            raise click.BadParameter(f"{iri!r} is not an absolute IRI")
+    return value
+
+
 @main.command()
 @click.option(
     "--store-url",
@@ -220,7 +239,24 @@ def release(out: Path, data_dir: Path | None) -> None:
     # Not LDNGRAPH_STORE_URL: that is serve's query endpoint, and a store's two endpoints differ.
     envvar="LDNGRAPH_GRAPH_STORE_URL",
     show_envvar=True,
-    help="The store's SPARQL 1.1 Graph Store Protocol endpoint (Oxigraph: http://HOST:7878/store).",
+    help="The store's SPARQL 1.1 Graph Store Protocol endpoint (Oxigraph: http://HOST:7878/store; "
+    "Virtuoso: http://HOST:8890/sparql-graph-crud-auth).",
+)
+@click.option(
+    "--credentials",
+    envvar="LDNGRAPH_STORE_CREDENTIALS",
+    show_envvar=True,
+    default=None,
+    help="USER:PASSWORD for a store that asks for them (HTTP basic or digest, as the store asks); "
+    "USER:PASSWORD@ in --store-url works too. Prefer the environment variable: a command line is "
+    "visible to other users of the machine.",
+)
+@click.option(
+    "--graph",
+    default=None,
+    callback=_graph_iri,
+    help="Load the release into this named graph instead of the default graph (for a store with no "
+    "default graph of its own, such as Virtuoso; serve it with serve --store-graph IRI).",
 )
 @click.option(
     "--release",
@@ -234,21 +270,35 @@ def release(out: Path, data_dir: Path | None) -> None:
     multiple=True,
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="Extra RDF file, as serve --data takes it (repeatable): each named graph of N-Quads or TriG "
-    "replaces the store's graph of that name; other triples join the default graph.",
+    "replaces the store's graph of that name; other triples join the default graph (or --graph).",
 )
-def load(store_url: str, release_file: Path | None, data: tuple[Path, ...]) -> None:
-    """Replace a remote store's default graph with the release (SPARQL 1.1 Graph Store Protocol)."""
-    from ldn_graph.remote_store import push_data, push_release
+def load(
+    store_url: str,
+    credentials: str | None,
+    graph: str | None,
+    release_file: Path | None,
+    data: tuple[Path, ...],
+) -> None:
+    """Replace a remote store's default graph (or --graph) with the release (SPARQL 1.1 Graph Store Protocol)."""
+    from ldn_graph.graph_store import GraphStore, push_data, push_release
 
+    store = GraphStore(store_url, credentials)
     if release_file is None:
         from ldn_graph.store import built_release
 
         release_file = built_release()
     started = time.perf_counter()
-    click.echo(f"loading {release_file} into the default graph of {store_url}", err=True)
-    push_release(store_url, release_file)
-    push_data(store_url, data, progress=lambda step: click.echo(f"loading {step}", err=True))
-    click.echo(f"loaded {release_file} into {store_url} in {time.perf_counter() - started:.2f} s", err=True)
+    where = f"the graph <{graph}>" if graph else "the default graph"
+    click.echo(f"loading {release_file} into {where} of {store.url}", err=True)
+    push_release(store, release_file, graph)
+    push_data(store, data, graph, progress=lambda step: click.echo(f"loading {step}", err=True))
+    click.echo(f"loaded {release_file} into {store.url} in {time.perf_counter() - started:.2f} s", err=True)
+
+
+def _given(parameter: str) -> bool:
+    """Whether the user gave ``parameter`` (on the command line or in the environment)."""
+    source = click.get_current_context().get_parameter_source(parameter)
+    return source not in (None, click.core.ParameterSource.DEFAULT)
 
 
 def _serve_option(name: str, *dest: str, **kwargs):
@@ -312,6 +362,21 @@ def _serve_option(name: str, *dest: str, **kwargs):
     default=None,
     help="A SPARQL 1.1 query endpoint holding the graph (Oxigraph: http://HOST:7878/query), answering "
     "instead of the embedded store; load it with ldn-graph load. Downloads still come from --releases.",
+)
+@_serve_option(
+    "store-graph",
+    default=None,
+    callback=_graph_iri,
+    help="The store's graph holding the release, served as the default graph (for a store whose default "
+    "graph is the union of its graphs, such as Virtuoso: load it with ldn-graph load --graph IRI).",
+)
+@_serve_option(
+    "store-named-graph",
+    "store_named_graphs",
+    multiple=True,
+    callback=_graph_iri,
+    help="A named graph of the store to offer beside the default graph (repeatable; 'none' for none). "
+    "Default: the graphs the store holds, or none with --store-graph.",
 )
 # Fair use per client and hot reload (docs/operations.md); passed to ServeConfig by name.
 @_serve_option(
@@ -392,6 +457,8 @@ def serve(
     release_file,
     releases_dir,
     store_url,
+    store_graph,
+    store_named_graphs,
     **limits,
 ) -> None:
     """Serve the graph: SPARQL endpoint, entity pages and downloads."""
@@ -404,6 +471,8 @@ def serve(
             "--store-url serves what the remote store holds: load --release and --data into it with "
             "ldn-graph load --store-url GRAPH-STORE-URL --release FILE --data FILE"
         )
+    if (store_graph or store_named_graphs) and not store_url:
+        raise click.UsageError("--store-graph and --store-named-graph choose graphs of --store-url")
 
     from ldn_graph.release import InvalidGraph
 
@@ -421,6 +490,9 @@ def serve(
         release_file=release_file,
         releases=releases_dir,
         store_url=store_url,
+        store_graph=store_graph,
+        # Given (even as 'none'): those graphs; not given: the store is asked.
+        store_named_graphs=store_named_graphs if _given("store_named_graphs") else None,
         **limits,
     )
     try:

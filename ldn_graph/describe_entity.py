@@ -200,8 +200,14 @@ def description_query(iri: str, nodes: Iterable[str] = ()) -> str:
     Asked in two steps because Oxigraph answers the node set and then its triples by VALUES some
     fifteen times faster than the same patterns in one query (3 ms against 80 ms for a condition).
     """
-    values = " ".join(_sparql_iri(node) for node in dict.fromkeys([iri, *nodes]))
+    values = " ".join(_sparql_iri(node) for node in dict.fromkeys([iri, *_in_order(nodes)]))
     return _fill(_construct(f"VALUES ?x {{ {values} }}", inbound=True), this=iri)
+
+
+def _in_order(nodes: Iterable[str]) -> list[str]:
+    """``nodes`` sorted: each store answers the node query in its own order, and the query built from
+    them is shown on pages and keys the result cache, so it must read the same whichever answered."""
+    return sorted(set(nodes))
 
 
 def exists_query(iri: str) -> str:
@@ -275,7 +281,7 @@ def evidence_claims_nodes_query(condition: str | None = None, status: str | None
 def evidence_claims_query(nodes: Iterable[str]) -> str:
     """A CONSTRUCT query for the claims among ``nodes`` (the answer to
     :func:`evidence_claims_nodes_query`) with their sources and labels."""
-    values = " ".join(_sparql_iri(node) for node in nodes)
+    values = " ".join(_sparql_iri(node) for node in _in_order(nodes))
     return _construct(f"VALUES ?x {{ {values} }}", inbound=False)
 
 
@@ -305,15 +311,21 @@ def dataset_query() -> str:
     return _DATASET
 
 
+# Each entity once, named by the first of its matching names in order (the same on every store, where
+# SAMPLE would leave it to each); sorted outside the grouping, since Virtuoso sorts by no aggregate's name.
 _SEARCH = (
     _PREFIXES
-    + """SELECT ?entity (SAMPLE(?name) AS ?label) WHERE {
-  VALUES ?lp { rdfs:label skos:prefLabel skos:altLabel dcterms:identifier }
-  ?entity ?lp ?name .
-  FILTER (isIRI(?entity) && CONTAINS(LCASE(STR(?name)), LCASE($text)))
+    + """SELECT ?entity ?label WHERE {
+  {
+    SELECT ?entity (MIN(STR(?name)) AS ?label) WHERE {
+      VALUES ?lp { rdfs:label skos:prefLabel skos:altLabel dcterms:identifier }
+      ?entity ?lp ?name .
+      FILTER (isIRI(?entity) && CONTAINS(LCASE(STR(?name)), LCASE($text)))
+    }
+    GROUP BY ?entity
+  }
 }
-GROUP BY ?entity
-ORDER BY STRLEN(?label) ?label
+ORDER BY STRLEN(?label) ?label ?entity
 LIMIT 50"""
 )
 

@@ -51,6 +51,7 @@ _SKIPPED = re.compile(
 _KEYWORD = r"(?<![\w:.\-?$])({})(?![\w:\-])"
 _SERVICE = re.compile(_KEYWORD.format("SERVICE"), re.IGNORECASE)
 _FROM = re.compile(_KEYWORD.format("FROM") + r"(\s+NAMED(?![\w:\-]))?", re.IGNORECASE)
+_GRAPH = re.compile(_KEYWORD.format("GRAPH"), re.IGNORECASE)
 _SILENT = re.compile(r"\s*SILENT(?![\w:\-])", re.IGNORECASE)
 _BRANCHES = re.compile(_KEYWORD.format("UNION") + r"|\|\||&&|!(?!=)|[|/]", re.IGNORECASE)
 _PREFIX_DECL = re.compile(
@@ -200,6 +201,37 @@ class _Prologue:
             namespace = self.prefixes.get(prefix)
             return namespace + local if namespace is not None else None
         return None
+
+
+@dataclass(frozen=True)
+class GraphsNamed:
+    """The graphs a query names: its own dataset (``FROM``, ``FROM NAMED``) and ``GRAPH <iri>`` patterns."""
+
+    default: tuple[str, ...] = ()  # FROM
+    named: tuple[str, ...] = ()  # FROM NAMED
+    patterns: tuple[str, ...] = ()  # GRAPH with an IRI (not a variable)
+
+    @property
+    def has_dataset(self) -> bool:
+        return bool(self.default or self.named)
+
+
+def graphs_named(
+    query: str, prefixes: Mapping[str, str] = PREFIXES, base_iri: str | None = None
+) -> GraphsNamed:
+    """The graphs ``query`` names, read as the guard reads FROM (outside strings, IRIs and comments)."""
+    lowered = _lowered(query)
+    if "from" not in lowered and "graph" not in lowered:
+        return GraphsNamed()
+    bare = _SKIPPED.sub(_blank_out, query)
+    prologue = _Prologue.read(query, bare, prefixes, base_iri)
+    default, named = [], []
+    for match in _FROM.finditer(bare):
+        iri = prologue.name_at(query, bare, match.end())
+        if iri is not None:
+            (named if match.group(2) else default).append(iri)
+    patterns = [prologue.name_at(query, bare, match.end()) for match in _GRAPH.finditer(bare)]
+    return GraphsNamed(tuple(default), tuple(named), tuple(iri for iri in patterns if iri is not None))
 
 
 def _deepest(bare: str) -> int:

@@ -218,7 +218,12 @@ def _used_prefixes(triples: Sequence[Triple]) -> dict[str, str]:
 
 
 def write_triples(triples: Sequence[Triple], key: str) -> bytes:
-    """A graph in the RDF format ``key`` (turtle, ntriples, jsonld or rdfxml), with the prefixes it uses."""
+    """A graph in the RDF format ``key`` (turtle, ntriples, jsonld or rdfxml), with the prefixes it uses.
+
+    A graph has no order, but its serialisation has one: the triples are written sorted, so that the same
+    graph reads the same whichever store answered (each engine builds a graph in its own order), and so
+    do the pages read from it."""
+    triples = sorted(triples, key=str)
     rdf_format = _RDF_WRITERS[key]
     if rdf_format == RdfFormat.N_TRIPLES:
         return serialize(triples, format=rdf_format) or b""

@@ -22,22 +22,29 @@ def free_port() -> int:
 
 
 @dataclass
-class LiveServer:
+class ServerProcess:
+    """A server the tests started, and stop."""
+
     process: subprocess.Popen
     url: str  # the server root, e.g. http://127.0.0.1:PORT
-    started_in: float  # seconds from start to the first answer
-
-    @property
-    def endpoint(self) -> str:
-        return self.url + "/sparql"
 
     def stop(self) -> None:
-        self.process.terminate()
+        if self.process.poll() is None:
+            self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+@dataclass
+class LiveServer(ServerProcess):
+    started_in: float  # seconds from start to the first answer
+
+    @property
+    def endpoint(self) -> str:
+        return self.url + "/sparql"
 
 
 def start_server(

@@ -83,7 +83,12 @@ def create_app(
     loaded: tuple[Path, ...] = ()  # the files the graph served comes from (a release: its manifest)
     if config.store_url and store is None:
         # A remote SPARQL 1.1 store holds the graph: nothing is loaded here (docs/scale-out.md).
-        store = RemoteStore(config.store_url, timeout=config.timeout)
+        store = RemoteStore(
+            config.store_url,
+            timeout=config.timeout,
+            default_graph=config.store_graph,
+            named_graphs=config.store_named_graphs,
+        )
     if config.releases is not None and store is None:
         store, release, releases = load_newest_release(config.releases, config.data)
         loaded = (release.path / MANIFEST, *config.data)

@@ -28,6 +28,8 @@ class ServeConfig:
     fair_use_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1")  # networks never limited
     pid_file: Path | None = None  # where the main process writes its PID, for ``ldn-graph reload``
     store_url: str | None = None  # a remote SPARQL 1.1 query endpoint that holds the graph: no load
+    store_graph: str | None = None  # the remote store's graph served as the default graph (Virtuoso)
+    store_named_graphs: tuple[str, ...] | None = None  # the remote store's named graphs; None: ask it
     # Slow and idle clients (docs/operations.md): seconds a connection may take to send a request's
     # headers, or sit idle between two requests, before it is closed; connections each worker keeps open.
     header_timeout: float = 5.0

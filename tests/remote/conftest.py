@@ -1,85 +1,46 @@
-"""Real Oxigraph servers on loopback (PyPI `oxigraph`) loaded with the built release, and our own server
-(``serve --store-url``) in front of one, beside the same server on its embedded store."""
+"""Real stores on loopback loaded with the built release: Oxigraph's server (PyPI `oxigraph`) and
+Virtuoso Open Source (Debian), each loaded with ``ldn-graph load``; and our own server (``serve
+--store-url``) in front of each, beside the same server on its embedded store. Tests that take
+``remote_server`` or ``remote`` run once per store."""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from live_server import LiveServer, start_server
+from stores import (
+    PROTOCOL_GRAPH_NAMES,
+    VIRTUOSO_CREDENTIALS,
+    VIRTUOSO_GRAPH,
+    OxigraphServer,
+    StoreProcess,
+    VirtuosoServer,
+    ldn_graph_load,
+    serve_options,
+    start_oxigraph,
+    start_virtuoso,
+)
 
 from ldn_graph.build import write_graph
-from ldn_graph.remote_store import RemoteStore, push_data, push_release
+from ldn_graph.graph_store import GraphStore, push_release
+from ldn_graph.remote_store import RemoteStore
 
 TESTS = Path(__file__).resolve().parents[1]
 PROTOCOL_GRAPHS = TESTS / "w3c" / "protocol-graphs.nq"
-# Oxigraph's own time limit, set as docs/scale-out.md says (it does not stop every query: see there).
+# Each store's own time limit, set as docs/scale-out.md says (Oxigraph's does not stop every query).
 STORE_TIMEOUT = 3
+STORES = ("oxigraph", "virtuoso")
 
 
-def load_module(name: str, path: Path):
-    """A test module of another folder (pytest imports test folders by basename, not as packages)."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
-# The endpoint tests' ``start_server``: the real ``python -m ldn_graph serve`` on a free loopback port.
-endpoint_fixtures = load_module("endpoint_fixtures", TESTS / "endpoint" / "conftest.py")
-start_server = endpoint_fixtures.start_server
-LiveServer = endpoint_fixtures.LiveServer
-
-
-free_port = endpoint_fixtures.free_port
-
-
-@dataclass
-class OxigraphServer(LiveServer):
-    """An ``oxigraph serve`` process: its query and Graph Store Protocol endpoints."""
-
-    @property
-    def query_url(self) -> str:
-        return self.url + "/query"
-
-    @property
-    def store_url(self) -> str:
-        return self.url + "/store"
-
-
-def start_oxigraph(log: Path, *options: str, port: int | None = None) -> OxigraphServer:
-    """``oxigraph serve`` (in memory) on a loopback port, polled until it answers."""
-    binary = shutil.which("oxigraph")
-    if binary is None:
-        pytest.fail("the `oxigraph` server binary is missing: pip install oxigraph (in the test extra)")
-    port = port or free_port()
-    with log.open("ab") as stream:
-        process = subprocess.Popen(
-            [binary, "serve", "--bind", f"127.0.0.1:{port}", *options], stdout=stream, stderr=stream
+def remote_store(store: StoreProcess, timeout: float = 10.0) -> RemoteStore:
+    """A ``RemoteStore`` on ``store``, configured as ``serve_options`` configures the server."""
+    if isinstance(store, VirtuosoServer):
+        return RemoteStore(
+            store.query_url, timeout, default_graph=VIRTUOSO_GRAPH, named_graphs=PROTOCOL_GRAPH_NAMES
         )
-    started = time.monotonic()
-    server = OxigraphServer(process, f"http://127.0.0.1:{port}", 0.0)
-    deadline = started + 20
-    while True:
-        try:
-            with urllib.request.urlopen(server.query_url + "?query=ASK%7B%7D", timeout=1) as answer:
-                answer.read()
-            server.started_in = time.monotonic() - started
-            return server
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                server.stop()
-                pytest.fail(f"oxigraph serve did not start:\n{log.read_text()}")
-            time.sleep(0.05)
+    return RemoteStore(store.query_url, timeout)
 
 
 @pytest.fixture(scope="session")
@@ -94,16 +55,10 @@ def oxigraph(release_nt, tmp_path_factory) -> Iterator[OxigraphServer]:
     """An Oxigraph server holding the release in its default graph (and nothing else)."""
     server = start_oxigraph(tmp_path_factory.mktemp("oxigraph") / "server.log")
     try:
-        push_release(server.store_url, release_nt)
+        push_release(GraphStore(server.store_url), release_nt)
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture
-def remote(oxigraph) -> Iterator[RemoteStore]:
-    with RemoteStore(oxigraph.query_url) as store:
-        yield store
 
 
 @pytest.fixture(scope="session")
@@ -114,18 +69,46 @@ def oxigraph_full(release_nt, tmp_path_factory) -> Iterator[OxigraphServer]:
         tmp_path_factory.mktemp("oxigraph-full") / "server.log", "--timeout-s", str(STORE_TIMEOUT)
     )
     try:
-        push_release(server.store_url, release_nt)
-        push_data(server.store_url, [PROTOCOL_GRAPHS])
+        ldn_graph_load(server.store_url, "--release", str(release_nt), "--data", str(PROTOCOL_GRAPHS))
         yield server
     finally:
         server.stop()
 
 
 @pytest.fixture(scope="session")
-def remote_server(oxigraph_full, tmp_path_factory) -> Iterator[LiveServer]:
+def virtuoso_full(release_nt, tmp_path_factory) -> Iterator[VirtuosoServer]:
+    """Virtuoso with a fresh database, loaded as docs/scale-out.md says: the release into a named graph
+    (Virtuoso has no default graph of its own to write to) and the W3C protocol graphs, by ``ldn-graph
+    load`` with the administrator's credentials in the environment."""
+    server = start_virtuoso(tmp_path_factory.mktemp("virtuoso"), query_seconds=STORE_TIMEOUT)
+    try:
+        ldn_graph_load(
+            server.store_url,
+            "--graph", VIRTUOSO_GRAPH, "--release", str(release_nt), "--data", str(PROTOCOL_GRAPHS),
+            credentials=VIRTUOSO_CREDENTIALS,
+        )  # fmt: skip
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session", params=STORES)
+def full_store(request) -> StoreProcess:
+    """Each store in turn, loaded with the release and the W3C protocol graphs."""
+    return request.getfixturevalue(f"{request.param}_full")
+
+
+@pytest.fixture
+def remote(full_store) -> Iterator[RemoteStore]:
+    with remote_store(full_store) as store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def remote_server(full_store, tmp_path_factory) -> Iterator[LiveServer]:
     """``serve --store-url``: our server answering from the remote store, default settings."""
     log = tmp_path_factory.mktemp("remote-server") / "server.log"
-    server = start_server("--store-url", oxigraph_full.query_url, "--workers", "1", log=log)
+    server = start_server(*serve_options(full_store), "--workers", "1", log=log)
     yield server
     server.stop()
 
@@ -147,7 +130,10 @@ def launch_oxigraph():
     return start_oxigraph
 
 
-launch = endpoint_fixtures.launch  # ``start_server`` as a fixture, for tests with a server of their own
+@pytest.fixture(scope="session")
+def launch():
+    """``start_server`` for tests that need a server of their own (stop it with ``.stop()``)."""
+    return start_server
 
 
 @pytest.fixture(scope="session")

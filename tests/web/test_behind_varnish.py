@@ -1,32 +1,23 @@
-"""Behind a real shared cache: Varnish (Debian's ``varnish``) in front of the server, as a public
-deployment runs one. Repeated GETs come from the cache, each format kept apart by ``Vary``; POSTs and
-errors always reach the server; and an expired copy is revalidated with its ETag, which the server
-answers with 304."""
+"""Behind a real shared cache: Varnish (Debian's ``varnish``) with deploy/varnish.vcl in front of the
+server, as a public deployment runs one. Repeated GETs come from the cache, each format kept apart by
+``Vary``; POSTs and errors always reach the server; and an expired copy is revalidated with its ETag,
+which the server answers with 304."""
 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
 import requests
+from stores import start_varnish
 
 MAX_AGE = 2  # the server's --max-age here: short, so that a copy expires within the test
 QUERY_PATH = "/sparql?query=" + quote(
     "SELECT ?s WHERE { ?s a <https://schema.org/MedicalCondition> } LIMIT 3"
 )
-VCL = """vcl 4.1;
-backend default {{ .host = "127.0.0.1"; .port = "{port}"; }}
-sub vcl_backend_response {{
-  # Keep an expired copy a while, to revalidate it with its ETag rather than fetch it whole again.
-  set beresp.keep = 1m;
-  set beresp.grace = 0s;  # and revalidate it before answering, not in the background
-}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -39,40 +30,10 @@ def backend(launch, releases_dir, tmp_path_factory) -> Iterator:
 
 @pytest.fixture(scope="module")
 def varnish(backend, tmp_path_factory) -> Iterator[str]:
-    """The URL of a Varnish in front of ``backend``, on a free loopback port."""
-    from live_server import free_port
-
-    varnishd = shutil.which("varnishd") or shutil.which("/usr/sbin/varnishd")
-    if varnishd is None:
-        pytest.fail(
-            "these tests need Debian's Varnish (varnishd missing): run `apt-get install -y varnish` as root "
-            "(scripts/test does this)",
-            pytrace=False,
-        )
-    workdir = tmp_path_factory.mktemp("varnish")
-    (workdir / "default.vcl").write_text(VCL.format(port=backend.url.rsplit(":", 1)[1]), encoding="utf-8")
-    port = free_port()
-    command = [varnishd, "-F", "-j", "none", "-n", str(workdir / "state"), "-a", f"127.0.0.1:{port}"]
-    command += ["-f", str(workdir / "default.vcl"), "-s", "malloc,32m"]
-    with (workdir / "varnishd.log").open("wb") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"varnishd did not start:\n{(workdir / 'varnishd.log').read_text()}", pytrace=False
-                )
-            try:
-                if requests.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    """The URL of a Varnish with deploy/varnish.vcl in front of ``backend``, on a free loopback port."""
+    cache = start_varnish(tmp_path_factory.mktemp("varnish"), backend.url.removeprefix("http://"))
+    yield cache.url
+    cache.stop()
 
 
 def _from_cache(response: requests.Response) -> bool:
