@@ -275,18 +275,25 @@ def _term_facts() -> Graph:
 _TERM_FACTS = _term_facts()
 
 
-def with_term_facts(description: Graph) -> Graph:
-    """``description`` with the facts about each other vocabulary's term it refers to (and about the
-    terms those facts refer to, such as a concept's scheme); returns ``description``."""
+def term_facts(description: Graph) -> Graph:
+    """The facts about each other vocabulary's term that ``description`` refers to, and about the terms
+    those facts refer to (a concept's scheme)."""
+    facts = Graph()
     pending = set(description.objects())
     seen: set = set()
     while pending:
         term = pending.pop()
         seen.add(term)
         for _, predicate, obj in _TERM_FACTS.triples((term, None, None)):
-            description.add((term, predicate, obj))
+            facts.add((term, predicate, obj))
             if obj not in seen:
                 pending.add(obj)
+    return facts
+
+
+def with_term_facts(description: Graph) -> Graph:
+    """``description`` with :func:`term_facts` added to it; returns ``description``."""
+    description += term_facts(description)
     return description
 
 

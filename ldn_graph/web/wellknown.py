@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pyoxigraph import RdfFormat, Triple, parse
 from rdflib import Graph
 
-from ldn_graph.describe import DATASET, with_term_facts
+from ldn_graph.describe import DATASET, term_facts
 from ldn_graph.engine_process import EngineFailure
 from ldn_graph.jsonld import to_jsonld
 from ldn_graph.sparql_protocol import RDF_FORMATS, ProtocolError, ProtocolRequest, negotiate
@@ -41,10 +41,11 @@ def _description() -> tuple[list[Triple], bytes]:
             path = served.release.path / "void.ttl"
             triples = [quad.triple for quad in parse(path=str(path), format=RdfFormat.TURTLE)]
         else:
-            held = write_triples(list(served.store.query(_DESCRIPTION_QUERY)), "ntriples")
-            described = with_term_facts(Graph().parse(data=held, format="nt"))
-            written = described.serialize(format="nt", encoding="utf-8")
-            triples = [quad.triple for quad in parse(written, format=RdfFormat.N_TRIPLES)]
+            triples = list(served.store.query(_DESCRIPTION_QUERY))
+            held = Graph().parse(data=write_triples(triples, "ntriples"), format="nt")
+            # In a fixed order after the store's own, so that every server answers the same bytes.
+            facts = sorted(term_facts(held).serialize(format="nt", encoding="utf-8").splitlines(True))
+            triples += [quad.triple for quad in parse(b"".join(facts), format=RdfFormat.N_TRIPLES)]
         as_rdflib = Graph().parse(data=write_triples(triples, "ntriples"), format="nt")
         cached = current_app.extensions["ldngraph.void"] = (triples, to_jsonld(as_rdflib))
     return cached
