@@ -7,6 +7,12 @@ counts itself by iterating to a fixed point: counting it adds nodes (class parti
 
 The release's files are described apart (``describe_distributions``), in ``void.ttl`` and at
 ``/.well-known/void``: a dump cannot hold its own size and checksum.
+
+The description follows DCAT-AP 3.0 (checked against its SHACL shapes in ``tests/dcat-ap/``): agents,
+licence, theme, media types and checksum algorithm are typed nodes, not strings. What DCAT-AP needs to
+know about other vocabularies' terms (that the licence is a ``dct:LicenseDocument``, the theme a
+``skos:Concept``…) is added where the description is published on its own (``with_term_facts``), not
+to the graph, which types only its own nodes.
 """
 
 from __future__ import annotations
@@ -23,13 +29,17 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
 
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.prefixes import (
+    BASE,
     DCAT,
+    FOAF,
     ID,
     LDN,
     PREFIXES,
+    PROV,
     SCHEMES,
     SOURCE_ARTICLE,
     SPDX,
+    VCARD,
     VOID,
     Scheme,
     bind_prefixes,
@@ -44,6 +54,23 @@ MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch)
 DESCRIPTION_SPACE = ID + "dataset"  # the dataset node and every node of its description lie under this
 DOWNLOADS = "https://w3id.org/ldngraph/downloads/"
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+HOME = URIRef(BASE)  # the dataset's home: the server's landing page (docs/w3id.md)
+CONTRIBUTORS = URIRef(f"{DESCRIPTION_SPACE}/contributors")  # creator and publisher
+CONTRIBUTORS_NAME = "ldn-graph contributors"  # as the package metadata names its authors
+CONTACT_POINT = URIRef(f"{DESCRIPTION_SPACE}/contact-point")
+KEYWORDS = ("low-dose naltrexone", "naltrexone", "knowledge graph", "evidence", "linked data")
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
+DATA_THEMES = URIRef(EU_AUTHORITY + "data-theme")
+HEALTH_THEME = URIRef(EU_AUTHORITY + "data-theme/HEAL")
+#: Media type -> the code of the same format in the EU file-type table, which gives each code's media
+#: type (checked in its version 20171213-0; see docs/releases.md). A format that version lacks
+#: (Markdown) is named by its media type.
+FILE_TYPES = {
+    "text/turtle": "RDF_TURTLE",
+    "application/n-triples": "RDF_N_TRIPLES",
+    "application/ld+json": "JSON_LD",
+    "text/tab-separated-values": "TSV",
+}
 _MOST_ROUNDS = 8
 
 
@@ -150,8 +177,23 @@ def _description(census: _Census, version: str, issued: dt.date) -> Graph:
             ),
         )
     )
-    add((d, DCTERMS.creator, Literal("ldn-graph contributors", lang="en")))
-    add((d, DCTERMS.source, SOURCE_ARTICLE))
+    add((d, DCTERMS.creator, CONTRIBUTORS))
+    add((d, DCTERMS.publisher, CONTRIBUTORS))
+    add((CONTRIBUTORS, RDF.type, FOAF.Agent))
+    add((CONTRIBUTORS, RDFS.label, Literal(CONTRIBUTORS_NAME, lang="en")))
+    add((CONTRIBUTORS, FOAF.name, Literal(CONTRIBUTORS_NAME)))
+    # No e-mail address is published; the home page is where the project is reached.
+    add((d, DCAT.contactPoint, CONTACT_POINT))
+    add((CONTACT_POINT, RDF.type, VCARD.Kind))
+    add((CONTACT_POINT, RDFS.label, Literal("ldn-graph contact point", lang="en")))
+    add((CONTACT_POINT, VCARD.fn, Literal(CONTRIBUTORS_NAME)))
+    add((CONTACT_POINT, VCARD.hasURL, HOME))
+    # The article is not a dataset, so not a dct:source in DCAT-AP's sense: the graph is derived from it,
+    # as each of its statements is.
+    add((d, PROV.wasDerivedFrom, SOURCE_ARTICLE))
+    for keyword in KEYWORDS:
+        add((d, DCAT.keyword, Literal(keyword, lang="en")))
+    add((d, DCAT.theme, HEALTH_THEME))
     add((d, DCTERMS.issued, Literal(issued.isoformat(), datatype=XSD.date)))
     add((d, OWL.versionInfo, Literal(version)))
     add((d, DCAT.version, Literal(version)))
@@ -199,11 +241,59 @@ def in_description(node) -> bool:
 
 
 def description_of(graph: Graph) -> Graph:
-    """The dataset's description held in ``graph``: every triple about a node of the description."""
+    """The dataset's description held in ``graph`` (every triple about a node of the description), with
+    the facts about other vocabularies' terms that it uses (``with_term_facts``)."""
     description = bind_prefixes(Graph())
     for triple in graph:
         if in_description(triple[0]):
             description.add(triple)
+    return with_term_facts(description)
+
+
+def _term_facts() -> Graph:
+    """What DCAT-AP's range shapes need to know about the terms of other vocabularies that the
+    description uses as values: their classes, and the labels their own vocabularies give them."""
+    facts = Graph()
+    add = facts.add
+    add((LICENSE, RDF.type, DCTERMS.LicenseDocument))
+    add(
+        (
+            LICENSE,
+            RDFS.label,
+            Literal("Creative Commons Attribution-ShareAlike 4.0 International", lang="en"),
+        )
+    )
+    add((HEALTH_THEME, RDF.type, SKOS.Concept))
+    add((HEALTH_THEME, SKOS.prefLabel, Literal("Health", lang="en")))
+    add((HEALTH_THEME, SKOS.inScheme, DATA_THEMES))
+    add((DATA_THEMES, RDF.type, SKOS.ConceptScheme))
+    add((DATA_THEMES, DCTERMS.title, Literal("Data theme Named Authority List", lang="en")))
+    add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
+    return facts
+
+
+_TERM_FACTS = _term_facts()
+
+
+def term_facts(description: Graph) -> Graph:
+    """The facts about each other vocabulary's term that ``description`` refers to, and about the terms
+    those facts refer to (a concept's scheme)."""
+    facts = Graph()
+    pending = set(description.objects())
+    seen: set = set()
+    while pending:
+        term = pending.pop()
+        seen.add(term)
+        for _, predicate, obj in _TERM_FACTS.triples((term, None, None)):
+            facts.add((term, predicate, obj))
+            if obj not in seen:
+                pending.add(obj)
+    return facts
+
+
+def with_term_facts(description: Graph) -> Graph:
+    """``description`` with :func:`term_facts` added to it; returns ``description``."""
+    description += term_facts(description)
     return description
 
 
@@ -228,24 +318,48 @@ def distribution_iri(version: str, name: str) -> URIRef:
     return URIRef(f"{DATASET}/distribution/{version}/{name}")
 
 
-def describe_distributions(version: str, files: Sequence[DescribedFile]) -> Graph:
-    """DCAT distributions of a release's files: media type, byte size, SHA-256 and download URL; VoID
-    data dumps for the files that hold the whole graph."""
+def file_format(media_type: str) -> URIRef:
+    """The ``dct:format`` of a file: its EU file-type code, else its media type."""
+    code = FILE_TYPES.get(media_type)
+    return URIRef(f"{EU_AUTHORITY}file-type/{code}") if code else URIRef(IANA_MEDIA_TYPES + media_type)
+
+
+def describe_distributions(version: str, issued: dt.date, files: Sequence[DescribedFile]) -> Graph:
+    """DCAT distributions of a release's files: format, media type, issue date, byte size, SHA-256 and
+    download URL; VoID data dumps for the files that hold the whole graph."""
     graph = bind_prefixes(Graph())
     add = graph.add
+    access = URIRef(f"{DOWNLOADS}{version}/")
+
+    def typed(term: URIRef, *classes: URIRef) -> URIRef:
+        for cls in classes:
+            add((term, RDF.type, cls))
+        return term
+
     for described in sorted(files, key=lambda f: f.name):
         distribution = distribution_iri(version, described.name)
         url = download_url(version, described.name)
         checksum = URIRef(f"{distribution}/sha256")
+        media_type = URIRef(IANA_MEDIA_TYPES + described.media_type)
         add((DATASET, DCAT.distribution, distribution))
         add((distribution, RDF.type, DCAT.Distribution))
         add((distribution, DCTERMS.title, Literal(described.title, lang="en")))
         add((distribution, DCTERMS.license, LICENSE))
-        add((distribution, DCAT.downloadURL, url))
-        add((distribution, DCAT.accessURL, URIRef(f"{DOWNLOADS}{version}/")))
-        add((distribution, DCAT.mediaType, URIRef(IANA_MEDIA_TYPES + described.media_type)))
+        add((distribution, DCTERMS.issued, Literal(issued.isoformat(), datatype=XSD.date)))
+        # DCAT-AP's shapes check each URL's class (rdfs:Resource), which no reasoner is there to infer.
+        add((distribution, DCAT.downloadURL, typed(url, RDFS.Resource)))
+        add((distribution, DCAT.accessURL, typed(access, RDFS.Resource)))
+        add((distribution, DCAT.mediaType, typed(media_type, DCTERMS.MediaType)))
+        add(
+            (
+                distribution,
+                DCTERMS["format"],
+                typed(file_format(described.media_type), DCTERMS.MediaTypeOrExtent),
+            )
+        )
         if described.compressed:
-            add((distribution, DCAT.compressFormat, URIRef(IANA_MEDIA_TYPES + "application/gzip")))
+            gzip = typed(URIRef(IANA_MEDIA_TYPES + "application/gzip"), DCTERMS.MediaType)
+            add((distribution, DCAT.compressFormat, gzip))
         add((distribution, DCAT.byteSize, Literal(described.size, datatype=XSD.nonNegativeInteger)))
         add((distribution, SPDX.checksum, checksum))
         add((checksum, RDF.type, SPDX.Checksum))
@@ -253,4 +367,4 @@ def describe_distributions(version: str, files: Sequence[DescribedFile]) -> Grap
         add((checksum, SPDX.checksumValue, Literal(described.sha256, datatype=XSD.hexBinary)))
         if described.role == "graph":
             add((DATASET, VOID.dataDump, url))
-    return graph
+    return with_term_facts(graph)

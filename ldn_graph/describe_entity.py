@@ -289,6 +289,7 @@ _DATASET = (
     _PREFIXES
     + """PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX void: <http://rdfs.org/ns/void#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
 SELECT ?dataset ?title ?label ?description ?version ?issued ?license ?rights ?triples ?source ?sourceLabel
 WHERE {
   ?dataset a void:Dataset ; void:uriSpace ?space .
@@ -300,7 +301,7 @@ WHERE {
   OPTIONAL { ?dataset dcterms:license ?license }
   OPTIONAL { ?dataset dcterms:rights ?rights }
   OPTIONAL { ?dataset void:triples ?triples }
-  OPTIONAL { ?dataset dcterms:source ?source . OPTIONAL { ?source rdfs:label ?sourceLabel } }
+  OPTIONAL { ?dataset prov:wasDerivedFrom ?source . OPTIONAL { ?source rdfs:label ?sourceLabel } }
 }
 LIMIT 1"""
 )

@@ -23,6 +23,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDFS
 
 from ldn_graph.build import write_atomic
+from ldn_graph.describe import CONTRIBUTORS_NAME
 from ldn_graph.prefixes import ID, PREFIXES, SCHEMES, STATEMENT, Scheme, split_curie
 from ldn_graph.reference import ReferenceTable, table_key
 
@@ -146,7 +147,7 @@ def mapping_set_metadata(mappings: list[Mapping], version: str, issued: dt.date)
             "with the SKOS relation, confidence and verification source of the curated identifier table."
         ),
         "license": LICENSE,
-        "creator_label": ["ldn-graph contributors"],
+        "creator_label": [CONTRIBUTORS_NAME],
         "publication_date": issued.isoformat(),
         "see_also": [f"{MAPPING_SET_BASE}{version}", "https://w3id.org/ldngraph/id/dataset"],
     }

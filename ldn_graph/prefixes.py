@@ -41,6 +41,7 @@ PREFIXES: dict[str, str] = {
     "spdx": "http://spdx.org/rdf/terms#",
     "sd": "http://www.w3.org/ns/sparql-service-description#",
     "foaf": "http://xmlns.com/foaf/0.1/",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
     "wd": "http://www.wikidata.org/entity/",
     "wdt": "http://www.wikidata.org/prop/direct/",
     "mesh": "http://id.nlm.nih.gov/mesh/",
@@ -63,6 +64,8 @@ VOID = Namespace(PREFIXES["void"])
 DCAT = Namespace(PREFIXES["dcat"])
 SPDX = Namespace(PREFIXES["spdx"])
 SD = Namespace(PREFIXES["sd"])
+FOAF = Namespace(PREFIXES["foaf"])
+VCARD = Namespace(PREFIXES["vcard"])
 WD = Namespace(PREFIXES["wd"])
 LDNGRAPH = Namespace(ONTOLOGY)
 LDN = Namespace(ID)

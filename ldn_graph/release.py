@@ -461,7 +461,7 @@ def _mapping_payloads(build: BuildResult, root: Path | None) -> list[_Payload]:
 
 def _description_payload(build: BuildResult, records: Sequence[ReleaseFile]) -> _Payload:
     void = description_of(build.graph)
-    void += describe_distributions(build.version, records)
+    void += describe_distributions(build.version, build.issued, records)
     return _Payload(
         "void.ttl", "description", "the dataset's VoID/DCAT description", serialise(void, "ttl"), len(void)
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ldn_graph.describe import CONTRIBUTORS_NAME, KEYWORDS
 from ldn_graph.describe_entity import DatasetFacts, Link
 from ldn_graph.describe_evidence import Study
 from ldn_graph.prefixes import ONTOLOGY
@@ -37,8 +38,8 @@ def dataset(facts: DatasetFacts, site, files: Iterable = (), release=None) -> di
         "url": site.url("/"),
         "license": facts.license or "https://creativecommons.org/licenses/by-sa/4.0/",
         "isAccessibleForFree": True,
-        "creator": {"@type": "Organization", "name": "ldn-graph contributors"},
-        "keywords": ["low-dose naltrexone", "naltrexone", "knowledge graph", "evidence", "linked data"],
+        "creator": {"@type": "Organization", "name": CONTRIBUTORS_NAME},
+        "keywords": list(KEYWORDS),
     }
     if facts.iri:
         document["@id"] = facts.iri

@@ -10,12 +10,24 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import OWL, RDF, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
 from ldn_graph import __version__
 from ldn_graph.build import build_graph, serialise, write_atomic
 from ldn_graph.describe import DATASET
-from ldn_graph.prefixes import BIOLINK, ID, LDN, LDNGRAPH, ONTOLOGY_IRI, SCHEMA, VOID
+from ldn_graph.prefixes import (
+    BIOLINK,
+    DCAT,
+    FOAF,
+    ID,
+    LDN,
+    LDNGRAPH,
+    ONTOLOGY_IRI,
+    PROV,
+    SCHEMA,
+    VCARD,
+    VOID,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
@@ -114,6 +126,32 @@ def test_void_counts_describe_the_graph(built):
     assert LDN["dataset/linkset/mondo"] in linksets
     assert LDN["dataset/linkset/uniprot"] in linksets
     assert (LDN["dataset/linkset/mondo"], RDF.type, VOID.Linkset) in graph
+
+
+@pytest.mark.parametrize("cls", ["StudyResult", "StudyArm", "EvidenceSummary", "RegistryRecord"])
+def test_void_partitions_count_the_evidence_classes(built, cls):
+    graph = built.graph
+    (partition,) = graph.subjects(VOID["class"], LDNGRAPH[cls])
+    assert partition in set(graph.objects(DATASET, VOID.classPartition))
+    instances = set(graph.subjects(RDF.type, LDNGRAPH[cls]))
+    assert int(graph.value(partition, VOID.entities)) == len(instances) > 0
+
+
+def test_the_description_names_agents_and_sources_as_nodes(built):
+    graph = built.graph
+    creator = graph.value(DATASET, DCTERMS.creator)
+    assert isinstance(creator, URIRef) and graph.value(DATASET, DCTERMS.publisher) == creator
+    assert (creator, RDF.type, FOAF.Agent) in graph and graph.value(creator, FOAF.name) is not None
+    contact = graph.value(DATASET, DCAT.contactPoint)
+    assert (contact, RDF.type, VCARD.Kind) in graph
+    assert graph.value(contact, VCARD.hasURL) == URIRef("https://w3id.org/ldngraph/")
+    assert not any(str(o).startswith("mailto:") for o in graph.objects(contact, None))
+    assert (DATASET, PROV.wasDerivedFrom, LDN["source-article"]) in graph
+    assert (DATASET, DCTERMS.source, None) not in graph  # DCAT-AP: a dct:source is a dataset
+    assert len(set(graph.objects(DATASET, DCAT.keyword))) >= 3
+    assert graph.value(DATASET, DCAT.theme) == URIRef(
+        "http://publications.europa.eu/resource/authority/data-theme/HEAL"
+    )
 
 
 def test_every_status_concept_says_whether_it_asserts(built):

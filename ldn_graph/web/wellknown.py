@@ -2,8 +2,8 @@
 
 Serving a releases directory, the description is the release's own ``void.ttl``, with every file's size
 and SHA-256; otherwise it is the description the built graph holds (no distributions: nothing is
-offered for download). Either way it is generated, never written by hand, and carries the persistent
-IRIs. ``/health`` says whether the server can answer queries, which graph version it serves and how
+offered for download), with the facts about other vocabularies' terms that ``void.ttl`` carries too.
+Either way it is generated, never written by hand, and carries the persistent IRIs. ``/health`` says whether the server can answer queries, which graph version it serves and how
 many triples its default graph holds.
 """
 
@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pyoxigraph import RdfFormat, Triple, parse
 from rdflib import Graph
 
-from ldn_graph.describe import DATASET
+from ldn_graph.describe import DATASET, term_facts
 from ldn_graph.engine_process import EngineFailure
 from ldn_graph.jsonld import to_jsonld
 from ldn_graph.sparql_protocol import RDF_FORMATS, ProtocolError, ProtocolRequest, negotiate
@@ -42,6 +42,10 @@ def _description() -> tuple[list[Triple], bytes]:
             triples = [quad.triple for quad in parse(path=str(path), format=RdfFormat.TURTLE)]
         else:
             triples = list(served.store.query(_DESCRIPTION_QUERY))
+            held = Graph().parse(data=write_triples(triples, "ntriples"), format="nt")
+            # In a fixed order after the store's own, so that every server answers the same bytes.
+            facts = sorted(term_facts(held).serialize(format="nt", encoding="utf-8").splitlines(True))
+            triples += [quad.triple for quad in parse(b"".join(facts), format=RdfFormat.N_TRIPLES)]
         as_rdflib = Graph().parse(data=write_triples(triples, "ntriples"), format="nt")
         cached = current_app.extensions["ldngraph.void"] = (triples, to_jsonld(as_rdflib))
     return cached

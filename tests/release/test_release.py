@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
 from ldn_graph import release as release_module
 from ldn_graph.build import stamp_version
@@ -143,6 +143,10 @@ def test_void_describes_the_graph_and_every_file(released, built):
             continue
         (distribution,) = void.subjects(DCAT.downloadURL, download_url(released.version, entry.name))
         assert int(void.value(distribution, DCAT.byteSize)) == entry.size
+        assert void.value(distribution, DCTERMS.issued) == Literal(
+            released.manifest.issued, datatype=XSD.date
+        )
+        assert void.value(distribution, DCTERMS["format"]) is not None
         checksum = void.value(distribution, SPDX.checksum)
         assert str(void.value(checksum, SPDX.checksumValue)) == entry.sha256
         assert void.value(checksum, SPDX.algorithm) == SPDX.checksumAlgorithm_sha256
