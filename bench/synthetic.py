@@ -168,7 +168,7 @@ def make_unit(i: int, persons: int, periodicals: int) -> Unit:
         ("dcterms:identifier", f'"doi:10.5555/ldn-syn.{i}"'),
         ("dcterms:identifier", f'"PMID:{pmid}"'),
         ("skos:exactMatch", f"<https://doi.org/10.5555/ldn-syn.{i}>"),
-        ("skos:exactMatch", f"<https://pubmed.ncbi.nlm.nih.gov/{pmid}/>"),
+        ("skos:exactMatch", f"<https://pubmed.ncbi.nlm.nih.gov/{pmid}>"),
     )
     for n, authorship in enumerate(authors, 1):
         u.add(
