@@ -153,9 +153,13 @@ class RemoteStore:
         *,
         default_graph: str | None = None,
         named_graphs: Sequence[str] | None = None,
-        credentials: str | None = None,
     ):
-        address = StoreAddress.parse(query_url, credentials)
+        address = StoreAddress.parse(query_url)
+        if address.user is not None:
+            raise LdnGraphError(
+                f"--store-url {address.url}: the query endpoint is read without credentials "
+                "(USER:PASSWORD@ belongs in ldn-graph load's --store-url, the store's write endpoint)"
+            )
         parts = urllib.parse.urlsplit(address.url)
         self.query_url = address.url  # what messages name: never the credentials
         self.timeout = timeout
@@ -164,7 +168,6 @@ class RemoteStore:
             named_graphs = ()  # the union store's other graphs are its own business, not ours to offer
         self._named = None if named_graphs is None else tuple(named_graphs)
         self._held: dict[str, bool] = {}  # graphs asked about, and whether the store holds them
-        self._authorization = address.basic_authorization
         self._https = parts.scheme == "https"
         self._host, self._port = parts.hostname, parts.port
         self._path = parts.path or "/"
@@ -393,8 +396,6 @@ class RemoteStore:
         body together: a GET, or a form-encoded POST when the URL would be long."""
         deadline = time.monotonic() + self.timeout
         headers = {"Accept": accept, "User-Agent": USER_AGENT}
-        if self._authorization:
-            headers["Authorization"] = self._authorization
         encoded = urllib.parse.urlencode([*self._params, *parameters])
         if len(self._path) + 1 + len(encoded) <= _MAX_GET_URL:
             method, target, payload = "GET", f"{self._path}?{encoded}", None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -244,16 +245,29 @@ DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 _SBIN = "/usr/sbin"  # where Debian puts varnishd and haproxy, off a user's PATH
 
 
-def _system_binary(name: str, package: str) -> str:
+def system_binary(name: str, package: str) -> str:
     found = shutil.which(name) or shutil.which(name, path=_SBIN)
     if found is None:
         pytest.fail(f"`{name}` is missing: install Debian's {package} (scripts/test does, run as root)")
     return found
 
 
+def wait_for_port(port: int, seconds: float = 20) -> None:
+    """Until something listens on the loopback ``port``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"nothing listens on port {port}")
+            time.sleep(0.05)
+
+
 def start_haproxy(directory: Path, nodes: list[str]) -> StoreProcess:
     """HAProxy with deploy/haproxy.cfg as shipped, balancing ``nodes`` (``HOST:PORT`` each)."""
-    binary = _system_binary("haproxy", "haproxy")
+    binary = system_binary("haproxy", "haproxy")
     port = free_port()
     env = dict(os.environ, LDNGRAPH_BALANCER_BIND=f"127.0.0.1:{port}")
     env |= {f"LDNGRAPH_NODE{number}": node for number, node in enumerate(nodes, start=1)}
@@ -270,7 +284,7 @@ def start_haproxy(directory: Path, nodes: list[str]) -> StoreProcess:
 def start_varnish(directory: Path, backend: str, default_ttl: float = 60) -> StoreProcess:
     """Varnish with deploy/varnish.vcl as shipped, its backend set to ``backend`` (``HOST:PORT``), and
     answers that say nothing of their freshness kept ``default_ttl`` seconds."""
-    binary = _system_binary("varnishd", "varnish")
+    binary = system_binary("varnishd", "varnish")
     host, _, backend_port = backend.rpartition(":")
     vcl = (DEPLOY / "varnish.vcl").read_text(encoding="utf-8")
     vcl = vcl.replace('.host = "127.0.0.1";', f'.host = "{host}";').replace(
