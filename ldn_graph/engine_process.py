@@ -15,9 +15,13 @@ them as ``ldngraph-spawn`` and ``ldngraph-engine``.
 
 - A query still running past the limit (plus a grace) has its process killed; the client gets 503 and
   the pool forks a fresh process on demand.
-- A query that has used ``slow_after`` seconds of CPU itself has its process lowered to the lowest CPU
-  priority, so that runaway queries cannot take the CPU from other clients' quick ones; since its
-  priority cannot be raised again without privileges, that process is retired after its query.
+- A query that has used ``slow_after`` seconds of CPU itself has its thread lowered to the lowest CPU
+  priority, so that runaway queries cannot take the CPU from other clients' quick ones; the engine
+  process answers the next query in a fresh thread at normal priority (see ``_Serving``).
+- The engine process that answered the last slow query is kept warm: the next query goes to it first,
+  so a heavy query finds the pages of the store it needs already copied (see ``_Serving``) and runs at
+  the engine's own speed. Only one is kept per worker, and it is replaced by a fresh process after
+  ``KEEP_WARM`` seconds without a slow query, so that its copies do not stay in memory for good.
 - At most ``max_slow`` such slow queries run in a worker at once; one more is stopped when found slow
   (503, "busy"), so that a worker always keeps a thread for quick queries, whoever sends runaways.
 - A crash (Oxigraph aborts on some inputs; the kernel may kill a process) ends one engine process,
@@ -59,7 +63,8 @@ log = logging.getLogger(__name__)
 # the limit plus 0.5 s, and killing, reaping and answering take some of that.
 GRACE = 0.25
 ORPHAN_MARGIN = 5  # CPU seconds past the limit after which an engine process stops itself
-SLOW_AFTER = 0.1  # CPU seconds after which a query's process yields the CPU to quicker ones
+SLOW_AFTER = 0.1  # CPU seconds after which a query's thread yields the CPU to quicker ones
+KEEP_WARM = 60.0  # seconds the engine process of the last slow query waits for the next before it retires
 _LOOK_EVERY = 0.05  # seconds between looks at a running query's CPU time
 _CLONE_NEWUSER, _CLONE_NEWNET = 0x10000000, 0x40000000
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -131,37 +136,82 @@ def _exactly(channel: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def _serve(engine: QueryEngine, channel: socket.socket) -> None:
-    """An engine process's loop: answer requests until the worker closes its end of the channel.
+class _Serving:
+    """An engine process's service: answer requests until the worker closes its end of the channel.
 
     Requests and answers travel as tuples of plain values, which pickle faster than the dataclasses.
     Each reply carries the CPU seconds this process has used so far, so that the worker can tell what
     the next query alone costs.
 
+    Queries run in a query thread, not in the process's main thread. The worker lowers the priority of
+    a slow query's thread (every thread of the process but the main one), and a thread's priority
+    cannot be raised again without privileges; a thread inherits the priority of the thread that starts
+    it, so the main thread, never lowered, starts a fresh query thread once one finds itself lowered.
+    The process lives on, with every page of the store it has already copied (below), and the next query
+    runs at normal priority.
+
+    Why keep the process: Oxigraph's in-memory store counts references to the entries it reads, so a
+    query writes to the pages of the store it visits, and a process forked from the one that loaded the
+    store copies each such page on first touch (measured at 10^6 triples: 57,000 page copies, 220 MB,
+    doubling the CPU time of a two-hop aggregate in a fresh process). A process kept warm has them.
+
     The worker kills a query at its time limit; should the worker itself die first (killed while
     being replaced, say), a CPU limit set afresh before each query ends a runaway one anyway: the
     kernel stops this process (SIGXCPU) once the query has burnt the time limit and a margin.
     """
-    cpu_margin = math.ceil(engine.timeout) + ORPHAN_MARGIN
-    hard_limit = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    used = 0.0
-    while True:
-        try:
-            query, default_graphs, named_graphs, accept = _receive(channel)
-        except (EOFError, OSError):
-            return
+
+    def __init__(self, engine: QueryEngine, channel: socket.socket):
+        self.engine, self.channel = engine, channel
+        self.cpu_margin = math.ceil(engine.timeout) + ORPHAN_MARGIN
+        self.hard_limit = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        self.used = 0.0
+        self.pending: tuple | None = None  # a request received by a query thread that was lowered
+        self.closed = False
+
+    def run(self) -> None:
+        """In the main thread: a query thread at a time, each serving until it is lowered or the end."""
+        while not self.closed:
+            thread = threading.Thread(target=self._answer_requests, name="ldngraph-query")
+            thread.start()
+            thread.join()
+
+    @staticmethod
+    def _lowered() -> bool:
+        """Whether this query thread runs at a lower priority than the main thread (whose thread ID is
+        the process ID), which starts the next one."""
+        here = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return here > os.getpriority(os.PRIO_PROCESS, os.getpid())
+
+    def _answer_requests(self) -> None:
+        while not self._lowered():
+            request, self.pending = self.pending, None
+            if request is None:
+                try:
+                    request = _receive(self.channel)
+                except (EOFError, OSError):
+                    self.closed = True
+                    return
+                # The worker lowers a slow query's thread while it waits for the answer, and may do so
+                # just after the answer left: the request after it must not run lowered.
+                if self._lowered():
+                    self.pending = request
+                    return
+            self._answer(*request)
+
+    def _answer(self, query: str, default_graphs, named_graphs, accept: str | None) -> None:
         with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(used) + cpu_margin, hard_limit))
+            limit = math.ceil(self.used) + self.cpu_margin
+            resource.setrlimit(resource.RLIMIT_CPU, (limit, self.hard_limit))
         try:
-            answer = engine.evaluate(ProtocolRequest(query, default_graphs, named_graphs), accept)
+            answer = self.engine.evaluate(ProtocolRequest(query, default_graphs, named_graphs), accept)
             reply = ("answer", (answer.body, answer.media_type, answer.truncated, answer.rows))
         except ProtocolError as error:
             reply = ("refused", error)
         except Exception:  # a bug: reported to the worker, which logs it and answers 500
             reply = ("failed", traceback.format_exc())
         times = os.times()
-        used = times.user + times.system
-        _send(channel, (*reply, used))
+        self.used = times.user + times.system
+        _send(self.channel, (*reply, self.used))
 
 
 def _name_process(name: str) -> None:
@@ -245,7 +295,7 @@ class _Spawner:
                     channel.close()
                     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                     _name_process(ENGINE_NAME)
-                    _serve(engine, socket.socket(fileno=fds[0]))
+                    _Serving(engine, socket.socket(fileno=fds[0])).run()
                 except BaseException:
                     code = 1
                 finally:
@@ -273,7 +323,7 @@ class _Spawner:
             os.waitpid(self.pid, 0)
 
 
-@dataclass
+@dataclass(eq=False)
 class _Process:
     """An engine process, which is not the worker's child: it is watched and killed through a pidfd."""
 
@@ -345,10 +395,15 @@ class EnginePool:
         self.grace = grace
         self.slow_after = slow_after
         self.sandbox = sandbox and not engine.allowed_services
+        self.keep_warm = KEEP_WARM
         self._owner: int | None = None  # the process whose engine processes these are
         self._idle: list[_Process] = []
         self._spawner: _Spawner | None = None
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # wakes the thread that retires the warm process
+        self._warm: _Process | None = None  # the engine process of the last slow query
+        self._cools_at = 0.0  # when it retires, unless another slow query comes first
+        self._retiring: threading.Thread | None = None
         self.started = 0  # engine processes started for this worker, for tests and metrics
 
     def _mine(self) -> None:
@@ -356,6 +411,7 @@ class EnginePool:
         # workers) cannot be shared: each worker has its own spawner and engines. Called with the lock held.
         if self._owner != os.getpid():
             self._owner, self._idle, self.started, self._spawner = os.getpid(), [], 0, None
+            self._warm, self._retiring = None, None
 
     def _fork(self) -> _Process:
         if self._spawner is None:
@@ -379,23 +435,63 @@ class EnginePool:
                 self._idle.append(self._fork())
 
     def _borrow(self) -> tuple[_Process, bool]:
-        """An engine process for one query, and whether it served earlier ones (True) or is new."""
+        """An engine process for one query, and whether it served earlier ones (True) or is new. The warm
+        one first, when idle: a query is not known to be heavy until it has run for a while."""
         with self._lock:
             self._mine()
             while self._idle:
-                process = self._idle.pop()
+                warm = next((i for i, p in enumerate(self._idle) if p is self._warm), -1)
+                process = self._idle.pop(warm)
                 if process.alive():
                     return process, True
                 log.warning("engine process %d had ended while idle; replacing it", process.pid)
                 process.kill()  # closes its channel and pidfd
             return self._fork(), False
 
-    def _give_back(self, process: _Process) -> None:
+    def _give_back(self, process: _Process, slow: bool = False) -> None:
+        """Return a process to the idle ones; after a slow query it becomes the warm one, unless another
+        is warm already (then it is retired, and its copies of the store's pages go with it)."""
         with self._lock:
-            if self._owner == os.getpid():
+            if self._owner == os.getpid() and (not slow or self._keep_warm(process)):
                 self._idle.append(process)
                 return
         process.kill()
+
+    def _keep_warm(self, process: _Process) -> bool:
+        """Make ``process`` the warm one, if none other is (called with the lock held)."""
+        if self._warm is not None and self._warm is not process and self._warm.alive():
+            return False
+        self._warm, self._cools_at = process, time.monotonic() + self.keep_warm
+        if self._retiring is None:
+            self._retiring = threading.Thread(
+                target=self._retire_when_cold, name="ldngraph-cool", daemon=True
+            )
+            self._retiring.start()
+        self._changed.notify()
+        return True
+
+    def _retire_when_cold(self) -> None:
+        """A thread of the worker: retire the warm process once no slow query has come for keep_warm
+        seconds. A warm process busy with a query then is retired when that query is done."""
+        owner = os.getpid()
+        with self._lock:
+            while self._owner == owner:
+                warm = self._warm
+                left = self._cools_at - time.monotonic() if warm is not None else None
+                if left is None or left > 0:
+                    self._changed.wait(left)
+                    continue
+                if any(p is warm for p in self._idle):
+                    self._idle.remove(warm)
+                    self._warm = None
+                    log.debug(
+                        "engine process %d retired after %g s without a slow query", warm.pid, self.keep_warm
+                    )
+                    warm.kill()
+                elif not warm.alive():
+                    self._warm = None
+                else:
+                    self._changed.wait(self.grace)  # busy: look again once its query is likely done
 
     def answer(self, request: ProtocolRequest, accept: str | None) -> QueryAnswer:
         """Check the query here, then have an engine process evaluate it within the time limit."""
@@ -429,7 +525,7 @@ class EnginePool:
         self, process: _Process, request: ProtocolRequest, accept: str | None, deadline: float
     ) -> QueryAnswer:
         """Have ``process`` answer the request by ``deadline``; _EngineEnded when it ends first."""
-        lowered = slow = False
+        slow = False
         try:
             _send(process.channel, (request.query, request.default_graphs, request.named_graphs, accept))
             left = deadline - time.monotonic()
@@ -445,7 +541,7 @@ class EnginePool:
                             f"stopped after {self.slow_after:g} s of work: try again later"
                         )
                     slow = True
-                    lowered = _lower_priority(process.pid)
+                    _lower_query_threads(process.pid)
                 ready = process.ready(min(_LOOK_EVERY, left))
             outcome, payload, process.cpu = _receive(process.channel) if ready else ("late", None, 0.0)
         except (EOFError, OSError, struct.error) as error:
@@ -459,10 +555,7 @@ class EnginePool:
             raise QueryTimeout(
                 f"the query ran past the time limit of {self.engine.timeout:g} s and was stopped"
             )
-        if lowered:
-            process.kill()  # its priority stays low: a fresh process serves the next query
-        else:
-            self._give_back(process)
+        self._give_back(process, slow)
         if outcome == "refused":
             raise payload
         if outcome == "failed":
@@ -487,6 +580,9 @@ class EnginePool:
             mine = self._owner == os.getpid()
             idle, spawner = (self._idle, self._spawner) if mine else ([], None)
             self._idle, self._spawner = [], None
+            if mine:  # the thread that retires the warm process ends too
+                self._owner, self._warm = None, None
+                self._changed.notify()
         for process in idle:
             process.kill(wait=True)  # nothing of the pool outlives it
         if spawner is not None:
@@ -504,9 +600,27 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def _lower_priority(pid: int) -> bool:
+def query_threads(pid: int) -> list[int]:
+    """The threads of engine process ``pid`` that run queries: all but its main thread."""
     try:
-        os.setpriority(os.PRIO_PROCESS, pid, 19)
+        return [int(tid) for tid in os.listdir(f"/proc/{pid}/task") if int(tid) != pid]
     except OSError:
-        return False
-    return True
+        return []
+
+
+def runs_lowered(pid: int) -> bool:
+    """Whether engine process ``pid`` runs a query at the lowest CPU priority (a slow one)."""
+    return any(_priority(tid) == 19 for tid in query_threads(pid))
+
+
+def _priority(tid: int) -> int | None:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, tid)
+    except OSError:
+        return None
+
+
+def _lower_query_threads(pid: int) -> None:
+    for tid in query_threads(pid):
+        with contextlib.suppress(OSError):  # the thread ended meanwhile
+            os.setpriority(os.PRIO_PROCESS, tid, 19)

@@ -14,7 +14,7 @@ import requests
 from click.testing import CliRunner
 
 from ldn_graph import cli
-from ldn_graph.engine_process import EngineCrashed, EnginePool
+from ldn_graph.engine_process import EngineCrashed, EnginePool, engine_processes, runs_lowered
 from ldn_graph.query_guard import QueryGuard
 from ldn_graph.sparql_engine import QueryEngine
 from ldn_graph.sparql_protocol import ProtocolRequest
@@ -83,12 +83,12 @@ def test_a_killed_engine_does_not_take_the_server_down(launch, tmp_path):
             target=lambda: result.append(requests.get(server.endpoint, params={"query": RUNAWAY}, timeout=10))
         )
         thread.start()
-        # The busy engine is the one whose priority was lowered once it had burnt its CPU allowance;
+        # The busy engine is the one whose query thread was lowered once it had burnt its CPU allowance;
         # wait for that (a loaded machine takes longer), then kill every engine, busy and idle.
         deadline = time.monotonic() + 4
         while True:
             engines = _engine_processes(server)
-            if any(os.getpriority(os.PRIO_PROCESS, pid) == 19 for pid in engines):
+            if any(runs_lowered(pid) for pid in engines):
                 break
             assert time.monotonic() < deadline, "no engine took up the runaway query"
             time.sleep(0.05)
@@ -154,6 +154,84 @@ def test_a_query_that_ends_its_engine_is_asked_at_most_twice(release_store):
         assert pool.started == 3
     finally:
         pool.close()
+
+
+# About a second of work on the fixture release (13 triples, six at a time), all in one engine call.
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(6)) + " }"
+
+
+def _slow_in_thread(pool: EnginePool) -> tuple[threading.Thread, list]:
+    answers: list = []
+    thread = threading.Thread(target=lambda: answers.append(pool.answer(ProtocolRequest(SLOW), None)))
+    thread.start()
+    return thread, answers
+
+
+def _lowered_engine(pool: EnginePool) -> int:
+    """The engine process whose query thread the pool lowered, once it has."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lowered = [pid for pid in engine_processes(pool._spawner.pid) if runs_lowered(pid)]
+        if lowered:
+            return lowered[0]
+        time.sleep(0.005)
+    raise AssertionError("no engine process ran the slow query lowered")
+
+
+def test_a_slow_query_leaves_its_engine_warm_at_normal_priority(release_store):
+    """The engine process that answered a slow query (its thread lowered meanwhile) stays: the next
+    query goes to it first, in a fresh thread at normal priority, with the pages it copied."""
+    pool = EnginePool(QueryEngine(release_store, timeout=30), slow_after=0.05)
+    try:
+        pool.warm(2)
+        thread, answers = _slow_in_thread(pool)
+        lowered = _lowered_engine(pool)
+        thread.join()
+        assert b"n" in answers[0].body
+        deadline = time.monotonic() + 5  # the lowered thread ends just after its answer
+        while runs_lowered(lowered) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not runs_lowered(lowered)
+        assert pool._warm is not None and pool._warm.pid == lowered and pool._warm.alive()
+        assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
+        assert pool._idle[-1].pid == lowered  # it answered that one too
+        assert pool.started == 2  # nothing was forked afresh
+    finally:
+        pool.close()
+
+
+def test_one_engine_stays_warm_and_only_for_a_while(release_store):
+    """Two slow queries at once: one engine process stays warm, the other is retired with its copied
+    pages; and the warm one is retired once no slow query has come for keep_warm seconds."""
+    pool = EnginePool(QueryEngine(release_store, timeout=30), slow_after=0.05)
+    pool.keep_warm = 1.0
+    try:
+        pool.warm(2)
+        engines = {process.pid for process in pool._idle}
+        runs = [_slow_in_thread(pool) for _ in range(2)]
+        for thread, answers in runs:
+            thread.join()
+            assert b"n" in answers[0].body
+        assert len(engines) == 2
+        warm = pool._warm.pid
+        deadline = time.monotonic() + 10  # the other is killed without waiting for its end
+        while {pid for pid in engines if _running(pid)} != {warm} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert {pid for pid in engines if _running(pid)} == {warm}
+        deadline = time.monotonic() + 10
+        while _running(warm) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(warm) and pool._warm is None
+        assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
+    finally:
+        pool.close()
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
 
 
 def _resident_mb(pid: int) -> float:
