@@ -67,7 +67,7 @@ def build(out: Path, data_dir: Path | None) -> None:
     from ldn_graph.build import build_graph, write_graph
 
     started = time.perf_counter()
-    result = build_graph(data_dir)
+    result = build_graph(data_dir, store=True)
     write_graph(result.graph, out)
     click.echo(
         f"built {len(result.graph):,} triples from {len(result.sources.files)} files "

@@ -21,6 +21,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from ldn_graph import resources
 from ldn_graph.errors import SourceError
 from ldn_graph.prefixes import PREFIXES, bind_prefixes
+from ldn_graph.store_graph import StoreGraph
 
 SHAPES_FILE = "shapes.ttl"
 _PREFIX_DECLARATION = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.M | re.I)
@@ -31,7 +32,7 @@ _LINE_IN_MESSAGE = re.compile(r"line (\d+)")
 class LoadedSources:
     """The merged source graph and, for each subject, the files that describe it."""
 
-    graph: Graph
+    graph: Graph | StoreGraph
     files: list[Path]
     subject_files: dict[URIRef, set[Path]] = field(default_factory=lambda: defaultdict(set))
 
@@ -166,33 +167,81 @@ _XSD_STRING = str(XSD.string)
 _CANONICAL = {str(XSD.decimal): canonical_decimal, str(XSD.integer): canonical_integer}
 
 
-def _add_file(loaded: LoadedSources, path: Path, terms: _Terms) -> None:
+def _add_file(loaded: LoadedSources, path: Path, add_triples) -> None:
     """Parse one source file straight into the merged graph (pyoxigraph's parser: an order of magnitude
     faster than rdflib's on large files). A file it refuses is parsed again by rdflib, so a curator gets
     the same message, with file and line, either way."""
     text = read_source(path)
     try:
-        triples = list(
-            ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri())
-        )
+        triples = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri())
+        add_triples(path, list(triples))
     except SyntaxError as error:
         _parse_text(path, text)  # raises rdflib's account of the error, as curators know it
         raise SourceError(path, f"Turtle syntax error: {' '.join(str(error).split())[:300]}") from error
-    add = loaded.graph.add
-    files = loaded.subject_files
-    for triple in triples:
-        s, p, o = terms(triple.subject), terms(triple.predicate), terms(triple.object)
-        if isinstance(s, BNode) or isinstance(o, BNode):
-            subject = s if not isinstance(s, BNode) else o
-            raise SourceError(path, f"blank node near {subject.n3()}: every node needs an IRI (no [ ] or _:)")
-        add((s, p, o))
-        files[s].add(path)
 
 
-def load_sources(root: Path | None = None) -> LoadedSources:
-    files = source_files(root)
-    loaded = LoadedSources(bind_prefixes(Graph()), files)
+def _refuse_blank_node(path: Path, s, o) -> None:
+    subject = s if not isinstance(s, (BNode, ox.BlankNode)) else o
+    shown = subject.n3() if isinstance(subject, (URIRef, Literal, BNode)) else str(subject)
+    raise SourceError(path, f"blank node near {shown}: every node needs an IRI (no [ ] or _:)")
+
+
+def _into_graph(loaded: LoadedSources):
+    """Adds a file's parsed triples to an rdflib graph, as rdflib terms."""
     terms = _Terms()
+    add, files = loaded.graph.add, loaded.subject_files
+
+    def add_triples(path: Path, triples: list) -> None:
+        for triple in triples:
+            s, p, o = terms(triple.subject), terms(triple.predicate), terms(triple.object)
+            if isinstance(s, BNode) or isinstance(o, BNode):
+                _refuse_blank_node(path, s, o)
+            add((s, p, o))
+            files[s].add(path)
+
+    return add_triples
+
+
+def _into_store(loaded: LoadedSources):
+    """Adds a file's parsed triples to a store, each literal in the lexical form rdflib's terms give it
+    (so both kinds of graph hold the same triples)."""
+    literals: dict = {}  # parsed literal -> the literal as stored, for typed literals only
+    subjects: dict = {}  # subject -> its rdflib term, the key of subject_files
+    files, store, default = loaded.subject_files, loaded.graph.store, ox.DefaultGraph()
+
+    def stored(term):
+        if not isinstance(term, ox.Literal) or term.language or term.datatype.value == _XSD_STRING:
+            return term
+        found = literals.get(term)
+        if found is None:
+            lexical = str(_Terms._convert(term))
+            found = literals[term] = (
+                term if lexical == term.value else ox.Literal(lexical, datatype=term.datatype)
+            )
+        return found
+
+    def add_triples(path: Path, triples: list) -> None:
+        quads = []
+        for triple in triples:
+            s, o = triple.subject, triple.object
+            if isinstance(s, ox.BlankNode) or isinstance(o, ox.BlankNode):
+                _refuse_blank_node(path, s, o)
+            quads.append(ox.Quad(s, triple.predicate, stored(o), default))
+            subject = subjects.get(s)
+            if subject is None:
+                subject = subjects[s] = URIRef(s.value)
+            files[subject].add(path)
+        store.extend(quads)
+
+    return add_triples
+
+
+def load_sources(root: Path | None = None, store: bool = False) -> LoadedSources:
+    """The merged sources in an rdflib graph, or with ``store`` in an Oxigraph store (large graphs: see
+    ``ldn_graph.store_graph``)."""
+    files = source_files(root)
+    loaded = LoadedSources(StoreGraph() if store else bind_prefixes(Graph()), files)
+    add_triples = _into_store(loaded) if store else _into_graph(loaded)
     for path in files:
-        _add_file(loaded, path, terms)
+        _add_file(loaded, path, add_triples)
     return loaded

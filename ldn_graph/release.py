@@ -553,7 +553,7 @@ def make_release(out: Path, root: Path | None = None, progress: Progress | None 
 
     say = progress or log.info
     out = Path(out)
-    build = build_graph(root)
+    build = build_graph(root, store=True)
     version = build.version
     if parse_version(version) is None:
         raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH; only such versions are released")

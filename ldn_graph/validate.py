@@ -18,9 +18,10 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from ldn_graph import evidence_checks, resources
-from ldn_graph.build import BuildResult, build_graph
+from ldn_graph.build import BuildResult, as_rdflib, build_graph
 from ldn_graph.load import SHAPES_FILE, LoadedSources, parse_file
 from ldn_graph.prefixes import BIOLINK, ONTOLOGY, SCHEMES, SH, bind_prefixes, shorten
+from ldn_graph.store_graph import StoreGraph
 
 log = logging.getLogger(__name__)
 IDENTIFIER_SHAPE = URIRef(ONTOLOGY + "shape/IdentifierPattern")
@@ -138,13 +139,35 @@ def _validator(engine: str):
     raise ValueError(f"unknown validation engine {engine!r} (choose from {', '.join(ENGINES)})")
 
 
+def _shacl_input(data: Graph | StoreGraph, validator):
+    """What the SHACL engine reads: an rdflib graph as it is; a store's graph as N-Triples text, which
+    pyshacl-turbo parses natively (handed the store itself, pyshacl-turbo 0.6 reports violations in the
+    LDN graph that no other input shows), or as an rdflib graph for pySHACL."""
+    if not isinstance(data, StoreGraph):
+        return data
+    if validator is not pyshacl_validate:
+        try:
+            from pyshacl_turbo.rdf import Input
+        except ImportError:  # a later pyshacl-turbo without it: read through rdflib, slower but the same
+            return as_rdflib(data)
+        # The prefixes an rdflib graph of the build has: the engine writes its messages with them.
+        namespaces = {prefix: str(namespace) for prefix, namespace in bind_prefixes(Graph()).namespaces()}
+        return Input(data.ntriples().decode("utf-8"), "nt", None, {}, namespaces)
+    return as_rdflib(data)
+
+
 def shacl_violations(
-    data: Graph, shapes: Graph, sources: LoadedSources | None, engine: str = "turbo"
+    data: Graph | StoreGraph, shapes: Graph, sources: LoadedSources | None, engine: str = "turbo"
 ) -> list[Violation]:
     """Run SHACL. pySHACL is the reference; pyshacl-turbo gives identical reports on our shapes (the
     test suite checks every shape fixture with both) about fifty times faster, so it is the default."""
-    conforms, results, _ = _validator(engine)(
-        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
+    validator = _validator(engine)
+    conforms, results, _ = validator(
+        _shacl_input(data, validator),
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
     )
     if conforms:
         return []
@@ -282,5 +305,5 @@ def check_project(build: BuildResult, root: Path | None = None, engine: str = "t
 
 
 def validate_project(root: Path | None = None, engine: str = "turbo") -> ValidationReport:
-    """Build the graph of a checkout (or the installed one) and check it."""
-    return check_project(build_graph(root), root, engine)
+    """Build the graph of a checkout (or the installed one) in a store and check it."""
+    return check_project(build_graph(root, store=True), root, engine)

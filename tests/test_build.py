@@ -236,3 +236,29 @@ def test_written_files_get_the_usual_mode(tmp_path):
     finally:
         os.umask(previous)
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_ntriples_from_a_store_are_written_as_rdflib_writes_them():
+    """Oxigraph escapes control characters that rdflib's N-Triples writer leaves as they are; the
+    store's dump is brought to rdflib's bytes, whatever a literal holds (a backslash before a t too)."""
+    from ldn_graph.build import sorted_ntriples
+    from ldn_graph.store_graph import StoreGraph
+
+    texts = ["tab\there", "back\\t", "\\\\", 'q"uote\\', "bell\x07", "del\x7f", "form\x0cfeed", "vt\x0b"]
+    texts += ["nl\n", "cr\r", "ls\u2028", "nel\x85", "é 中 😀", "\ufeff", "".join(map(chr, range(32)))]
+    reference, store = Graph(), StoreGraph()
+    for number, text in enumerate(texts):
+        for literal in (Literal(text), Literal(text, lang="en"), Literal(text, datatype=XSD.token)):
+            triple = (URIRef(f"https://example.org/{number}"), URIRef("https://example.org/p"), literal)
+            reference.add(triple)
+            store.add(triple)
+    lines = reference.serialize(format="nt11", encoding="utf-8").decode("utf-8").splitlines()
+    expected = ("\n".join(sorted(line for line in lines if line.strip())) + "\n").encode("utf-8")
+    assert sorted_ntriples(store.ntriples()) == expected
+    without_line_ends = [t for t in reference if not any(c in str(t[2]) for c in "\x0b\x0c\x85\u2028")]
+    plain, plain_store = Graph(), StoreGraph()
+    for triple in without_line_ends:
+        plain.add(triple)
+        plain_store.add(triple)
+    lines = plain.serialize(format="nt11", encoding="utf-8").decode("utf-8").splitlines()
+    assert sorted_ntriples(plain_store.ntriples()) == ("\n".join(sorted(lines)) + "\n").encode("utf-8")

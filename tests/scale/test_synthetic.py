@@ -78,3 +78,18 @@ def test_generation_is_deterministic(generated, tmp_path):
     for path in sorted(directory.rglob("*")):
         if path.is_file():
             assert path.read_bytes() == (again / path.relative_to(directory)).read_bytes(), path
+
+
+def test_a_build_in_a_store_gives_the_same_bytes_and_report(generated):
+    """Large graphs are built in an Oxigraph store (ldn_graph.store_graph): the same dumps and the
+    same validation report, violation for violation, as the build in an rdflib graph."""
+    from ldn_graph.build import build_graph, serialise
+    from ldn_graph.validate import check_project
+
+    directory, _ = generated
+    in_rdflib, in_store = build_graph(directory), build_graph(directory, store=True)
+    for fmt in ("nt", "ttl"):
+        assert serialise(in_store.graph, fmt) == serialise(in_rdflib.graph, fmt), fmt
+    assert in_store.sources.subject_files == in_rdflib.sources.subject_files
+    report = check_project(in_store, directory)
+    assert report.violations and report.to_json() == check_project(in_rdflib, directory).to_json()
