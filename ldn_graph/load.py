@@ -199,15 +199,16 @@ def _into_graph(loaded: LoadedSources):
             add((s, p, o))
             files[s].add(path)
 
-    return add_triples
+    return add_triples, lambda: None
 
 
 def _into_store(loaded: LoadedSources):
     """Adds a file's parsed triples to a store, each literal in the lexical form rdflib's terms give it
-    (so both kinds of graph hold the same triples)."""
+    (so both kinds of graph hold the same triples). Subjects are kept as Oxigraph's terms, which hash
+    in native code, until every file is read."""
     literals: dict = {}  # parsed literal -> the literal as stored, for typed literals only
-    subjects: dict = {}  # subject -> its rdflib term, the key of subject_files
-    files, store, default = loaded.subject_files, loaded.graph.store, ox.DefaultGraph()
+    files: dict = {}  # subject -> the files describing it
+    store, default = loaded.graph.store, ox.DefaultGraph()
 
     def stored(term):
         if not isinstance(term, ox.Literal) or term.language or term.datatype.value == _XSD_STRING:
@@ -221,19 +222,21 @@ def _into_store(loaded: LoadedSources):
         return found
 
     def add_triples(path: Path, triples: list) -> None:
-        quads = []
+        quads, last = [], None
         for triple in triples:
             s, o = triple.subject, triple.object
             if isinstance(s, ox.BlankNode) or isinstance(o, ox.BlankNode):
                 _refuse_blank_node(path, s, o)
             quads.append(ox.Quad(s, triple.predicate, stored(o), default))
-            subject = subjects.get(s)
-            if subject is None:
-                subject = subjects[s] = URIRef(s.value)
-            files[subject].add(path)
+            if s != last:  # a file describes a subject in one block, mostly
+                files.setdefault(s, set()).add(path)
+                last = s
         store.extend(quads)
 
-    return add_triples
+    def finish() -> None:
+        loaded.subject_files.update((URIRef(subject.value), paths) for subject, paths in files.items())
+
+    return add_triples, finish
 
 
 def load_sources(root: Path | None = None, store: bool = False) -> LoadedSources:
@@ -241,7 +244,8 @@ def load_sources(root: Path | None = None, store: bool = False) -> LoadedSources
     ``ldn_graph.store_graph``)."""
     files = source_files(root)
     loaded = LoadedSources(StoreGraph() if store else bind_prefixes(Graph()), files)
-    add_triples = _into_store(loaded) if store else _into_graph(loaded)
+    add_triples, finish = _into_store(loaded) if store else _into_graph(loaded)
     for path in files:
         _add_file(loaded, path, add_triples)
+    finish()
     return loaded

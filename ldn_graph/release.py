@@ -41,6 +41,7 @@ from ldn_graph.errors import LdnGraphError
 from ldn_graph.jsonld import to_jsonld
 from ldn_graph.load import SHAPES_FILE, parse_file
 from ldn_graph.prefixes import PREFIXES, bind_prefixes, shorten
+from ldn_graph.store_graph import StoreGraph
 
 log = logging.getLogger(__name__)
 
@@ -335,11 +336,24 @@ def bump_made(previous: tuple[int, int, int], current: tuple[int, int, int]) -> 
     return "minor" if current[1] != previous[1] else "patch"
 
 
+def _graph_subjects(graph) -> tuple[set[str], set[str]]:
+    """``_subjects`` of a built graph; the store's own answer for a graph held in one."""
+    if not isinstance(graph, StoreGraph):
+        return _subjects(graph)
+    statement = f"<{PREFIXES['rdf']}Statement>"
+    found = []
+    for pattern in ("?s ?p ?o", f"?s a {statement}"):
+        rows = graph.store.query(f"SELECT DISTINCT ?s WHERE {{ {pattern} FILTER(isIRI(?s)) }}")
+        found.append({row["s"].value for row in rows})
+    subjects = {iri for iri in found[0] if not in_description(URIRef(iri))}
+    return subjects, found[1] & subjects
+
+
 def release_changelog(graph, version: str, issued: str, entry: str, previous: Release | None) -> str:
     """The release's CHANGELOG.md: the curated entry, then what changed since ``previous``, counted.
 
     Refuses a version whose bump is smaller than the changes call for."""
-    subjects, statements = _subjects(graph)
+    subjects, statements = _graph_subjects(graph)
     lines = [f"# ldn-graph {version} (issued {issued})", "", entry, ""]
     if previous is None:
         lines += ["## Compared with the previous release", "", "This is the first release.", ""]
