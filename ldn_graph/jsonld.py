@@ -20,6 +20,7 @@ from rdflib.namespace import RDF, XSD
 
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.prefixes import PREFIXES
+from ldn_graph.store_graph import StoreGraph
 
 MEDIA_TYPE = "application/ld+json"
 
@@ -70,26 +71,40 @@ def _sort_key(value: dict[str, str]) -> tuple[str, str, str, str]:
     return (value.get("@id", ""), value.get("@value", ""), value.get("@type", ""), value.get("@language", ""))
 
 
-def to_jsonld(graph: Graph) -> bytes:
-    """``graph`` as a compacted, deterministic JSON-LD document under our inline context."""
-    nodes: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
-    for subject, predicate, obj in graph:
+def to_jsonld(graph: Graph | StoreGraph) -> bytes:
+    """``graph`` as a compacted, deterministic JSON-LD document under our inline context.
+
+    Written node by node, each the text ``json.dumps`` gives it inside the whole document (indented two
+    levels): the same bytes as dumping the document at once, without holding every node of a large
+    graph as Python objects first."""
+    by_id: dict[str, list] = defaultdict(list)  # compact IRI -> the subjects written so (one, always)
+    for subject in _subjects(graph):
         if not isinstance(subject, URIRef):
             raise LdnGraphError("blank nodes are not published (the data contract names every node by IRI)")
-        node = nodes[compact(str(subject))]
-        if predicate == RDF.type and isinstance(obj, URIRef):
-            node["@type"].append(compact(str(obj)))
-        else:
-            node[compact(str(predicate))].append(_value(obj))
-    document = {
-        "@context": context(),
-        "@graph": [
-            {"@id": subject}
-            | {
-                key: sorted(values) if key == "@type" else sorted(values, key=_sort_key)
-                for key, values in sorted(properties.items())
-            }
-            for subject, properties in sorted(nodes.items())
-        ],
-    }
-    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+        by_id[compact(str(subject))].append(subject)
+    head = json.dumps({"@context": context()}, ensure_ascii=False, indent=1)[: -len("\n}")]
+    if not by_id:
+        return (head + ',\n "@graph": []\n}\n').encode("utf-8")
+    parts = [head, ',\n "@graph": [']
+    for number, node_id in enumerate(sorted(by_id)):
+        properties: dict[str, list] = defaultdict(list)
+        for subject in by_id[node_id]:
+            for _, predicate, obj in graph.triples((subject, None, None)):
+                if predicate == RDF.type and isinstance(obj, URIRef):
+                    properties["@type"].append(compact(str(obj)))
+                else:
+                    properties[compact(str(predicate))].append(_value(obj))
+        node = {"@id": node_id} | {
+            key: sorted(values) if key == "@type" else sorted(values, key=_sort_key)
+            for key, values in sorted(properties.items())
+        }
+        text = json.dumps(node, ensure_ascii=False, indent=1).replace("\n", "\n  ")
+        parts.append(("\n  " if number == 0 else ",\n  ") + text)
+    parts.append("\n ]\n}\n")
+    return "".join(parts).encode("utf-8")
+
+
+def _subjects(graph: Graph | StoreGraph) -> set:
+    if isinstance(graph, StoreGraph):
+        return {graph.term(row["s"]) for row in graph.store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }")}
+    return set(graph.subjects())

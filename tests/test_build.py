@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -262,3 +263,17 @@ def test_ntriples_from_a_store_are_written_as_rdflib_writes_them():
         plain_store.add(triple)
     lines = plain.serialize(format="nt11", encoding="utf-8").decode("utf-8").splitlines()
     assert sorted_ntriples(plain_store.ntriples()) == ("\n".join(sorted(lines)) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("store", [False, True])
+def test_jsonld_written_node_by_node_is_the_document_as_json_dumps_writes_it(store):
+    from ldn_graph.jsonld import to_jsonld
+
+    written = to_jsonld(build_graph(store=store).graph)
+    document = json.loads(written)
+    assert len(document["@graph"]) > 500
+    assert written == (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    assert (
+        to_jsonld(Graph())
+        == (json.dumps({"@context": document["@context"], "@graph": []}, indent=1) + "\n").encode()
+    )
