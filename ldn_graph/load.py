@@ -167,76 +167,76 @@ _XSD_STRING = str(XSD.string)
 _CANONICAL = {str(XSD.decimal): canonical_decimal, str(XSD.integer): canonical_integer}
 
 
-def _add_file(loaded: LoadedSources, path: Path, add_triples) -> None:
+def _add_file(loaded: LoadedSources, path: Path, add_parsed) -> None:
     """Parse one source file straight into the merged graph (pyoxigraph's parser: an order of magnitude
     faster than rdflib's on large files). A file it refuses is parsed again by rdflib, so a curator gets
     the same message, with file and line, either way."""
     text = read_source(path)
     try:
-        triples = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri())
-        add_triples(path, list(triples))
+        add_parsed(path, text.encode("utf-8"), path.resolve().as_uri())
     except SyntaxError as error:
         _parse_text(path, text)  # raises rdflib's account of the error, as curators know it
         raise SourceError(path, f"Turtle syntax error: {' '.join(str(error).split())[:300]}") from error
 
 
 def _refuse_blank_node(path: Path, s, o) -> None:
-    subject = s if not isinstance(s, (BNode, ox.BlankNode)) else o
-    shown = subject.n3() if isinstance(subject, (URIRef, Literal, BNode)) else str(subject)
-    raise SourceError(path, f"blank node near {shown}: every node needs an IRI (no [ ] or _:)")
+    subject = s if not isinstance(s, BNode) else o
+    raise SourceError(path, f"blank node near {subject.n3()}: every node needs an IRI (no [ ] or _:)")
 
 
 def _into_graph(loaded: LoadedSources):
-    """Adds a file's parsed triples to an rdflib graph, as rdflib terms."""
+    """Adds a file's triples to an rdflib graph, as rdflib terms."""
     terms = _Terms()
     add, files = loaded.graph.add, loaded.subject_files
 
-    def add_triples(path: Path, triples: list) -> None:
-        for triple in triples:
+    def add_parsed(path: Path, text: bytes, base: str) -> None:
+        for triple in list(ox.parse(text, format=ox.RdfFormat.TURTLE, base_iri=base)):
             s, p, o = terms(triple.subject), terms(triple.predicate), terms(triple.object)
             if isinstance(s, BNode) or isinstance(o, BNode):
                 _refuse_blank_node(path, s, o)
             add((s, p, o))
             files[s].add(path)
 
-    return add_triples, lambda: None
+    return add_parsed, lambda: None
+
+
+_HAS_BLANK_NODE = "ASK { { ?s ?p ?o FILTER(isBlank(?s)) } UNION { ?s ?p ?o FILTER(isBlank(?o)) } }"
+_TYPED_LITERALS = (
+    "SELECT DISTINCT ?o WHERE { ?s ?p ?o "
+    f'FILTER(isLiteral(?o) && lang(?o) = "" && datatype(?o) != <{_XSD_STRING}>) }}'
+)
 
 
 def _into_store(loaded: LoadedSources):
-    """Adds a file's parsed triples to a store, each literal in the lexical form rdflib's terms give it
-    (so both kinds of graph hold the same triples). Subjects are kept as Oxigraph's terms, which hash
-    in native code, until every file is read."""
-    literals: dict = {}  # parsed literal -> the literal as stored, for typed literals only
-    files: dict = {}  # subject -> the files describing it
+    """Adds a file's triples to a store, without a Python object per triple: each file is parsed into a
+    store of its own, which says whether it holds a blank node and which subjects it describes, and
+    passes its triples on as N-Triples. At the end each typed literal takes the lexical form rdflib's
+    terms give it, so that both kinds of graph hold the same triples."""
     store, default = loaded.graph.store, ox.DefaultGraph()
 
-    def stored(term):
-        if not isinstance(term, ox.Literal) or term.language or term.datatype.value == _XSD_STRING:
-            return term
-        found = literals.get(term)
-        if found is None:
-            lexical = str(_Terms._convert(term))
-            found = literals[term] = (
-                term if lexical == term.value else ox.Literal(lexical, datatype=term.datatype)
-            )
-        return found
-
-    def add_triples(path: Path, triples: list) -> None:
-        quads, last = [], None
-        for triple in triples:
-            s, o = triple.subject, triple.object
-            if isinstance(s, ox.BlankNode) or isinstance(o, ox.BlankNode):
-                _refuse_blank_node(path, s, o)
-            quads.append(ox.Quad(s, triple.predicate, stored(o), default))
-            if s != last:  # a file describes a subject in one block, mostly
-                files.setdefault(s, set()).add(path)
-                last = s
-        store.extend(quads)
+    def add_parsed(path: Path, text: bytes, base: str) -> None:
+        parsed = ox.Store()
+        parsed.load(text, format=ox.RdfFormat.TURTLE, base_iri=base, to_graph=default)
+        if parsed.query(_HAS_BLANK_NODE):
+            _into_graph(LoadedSources(Graph(), [path]))[0](path, text, base)  # says where, as it always has
+        for row in parsed.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
+            loaded.subject_files[URIRef(row["s"].value)].add(path)
+        store.load(
+            parsed.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=default), format=ox.RdfFormat.N_TRIPLES
+        )
 
     def finish() -> None:
-        loaded.subject_files.update((URIRef(subject.value), paths) for subject, paths in files.items())
+        for row in list(store.query(_TYPED_LITERALS)):
+            literal = row["o"]
+            lexical = str(_Terms._convert(literal))
+            if lexical != literal.value:
+                quads = list(store.quads_for_pattern(None, None, literal, default))
+                renamed = ox.Literal(lexical, datatype=literal.datatype)
+                for quad in quads:
+                    store.remove(quad)
+                store.extend(ox.Quad(q.subject, q.predicate, renamed, default) for q in quads)
 
-    return add_triples, finish
+    return add_parsed, finish
 
 
 def load_sources(root: Path | None = None, store: bool = False) -> LoadedSources:
@@ -244,8 +244,8 @@ def load_sources(root: Path | None = None, store: bool = False) -> LoadedSources
     ``ldn_graph.store_graph``)."""
     files = source_files(root)
     loaded = LoadedSources(StoreGraph() if store else bind_prefixes(Graph()), files)
-    add_triples, finish = _into_store(loaded) if store else _into_graph(loaded)
+    add_parsed, finish = _into_store(loaded) if store else _into_graph(loaded)
     for path in files:
-        _add_file(loaded, path, add_triples)
+        _add_file(loaded, path, add_parsed)
     finish()
     return loaded

@@ -45,15 +45,18 @@ def store_turtle(graph: StoreGraph) -> bytes:
     subjects: set = set()
     named: set = set()  # (term, whether a prefix may be invented for it), each named once
     classes = []
+    # Compared as strings: rdflib's own comparison of terms is Python code, run millions of times here.
+    rdf_type, rdfs_class, same = str(RDF.type), str(RDFS.Class), str.__eq__
     for subject, predicate, obj in graph:
         references[obj] += 1
         subjects.add(subject)
-        if predicate == RDF.type and obj == RDFS.Class:
+        typing = same(predicate, rdf_type)
+        if typing and isinstance(obj, URIRef) and same(obj, rdfs_class):
             classes.append(subject)
         # As rdflib: a prefix may be invented for a predicate, not for other terms; `a` needs none.
         keys = (
             ((subject, False), (obj, False))
-            if predicate == RDF.type
+            if typing
             else ((subject, False), (predicate, True), (obj, False))
         )
         for key in keys:
