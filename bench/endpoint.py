@@ -180,7 +180,7 @@ def _exit_on_sigterm(signum: int, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
-def _start(name: str, command: list[str], url: str, workdir: Path) -> Server:
+def _start(name: str, command: list[str], url: str, workdir: Path, wait: float = 120) -> Server:
     if threading.current_thread() is threading.main_thread():
         # A benchmark stopped with SIGTERM (kill, a CI timeout) then unwinds like one stopped with ^C:
         # its finally blocks stop the servers it started instead of leaving them on their ports.
@@ -189,7 +189,7 @@ def _start(name: str, command: list[str], url: str, workdir: Path) -> Server:
     with log.open("wb") as stream:
         process = subprocess.Popen(command, stdout=stream, stderr=subprocess.STDOUT)
     server = Server(name, url, process, log)
-    deadline = time.monotonic() + 120  # rdflib-endpoint parses the release with rdflib first
+    deadline = time.monotonic() + wait  # rdflib-endpoint parses the release with rdflib first
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"{name} exited:\n{log.read_text()[-2000:]}")
@@ -200,7 +200,7 @@ def _start(name: str, command: list[str], url: str, workdir: Path) -> Server:
             pass
         time.sleep(0.1)
     server.stop()
-    raise SystemExit(f"{name} did not answer within 120 s:\n{log.read_text()[-2000:]}")
+    raise SystemExit(f"{name} did not answer within {wait:g} s:\n{log.read_text()[-2000:]}")
 
 
 def start_servers(release: Path, rdflib_endpoint: str | None, workdir: Path) -> list[Server]:
