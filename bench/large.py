@@ -70,6 +70,7 @@ class Figures:
     heavy_ms: dict[str, list[float]] = field(default_factory=dict)  # ours, pyoxigraph, oxigraph
     heavy_cpu_ms: dict[str, list[float]] = field(default_factory=dict)  # CPU time, every process
     mix: list[dict] = field(default_factory=list)  # wrk cells
+    mix_seconds: float = 0.0  # per cell
 
     def median(self, name: str) -> float:
         return statistics.median(self.heavy_ms[name])
@@ -264,15 +265,19 @@ def render(figures: Figures) -> str:
     if figures.mix:
         lines += [
             "",
-            "| competency mix, cold (wrk) | conns | ours req/s | p99 ms | errors | Oxigraph req/s | p99 ms | errors | ours / Oxigraph |",
-            "|---|---|---|---|---|---|---|---|---|",
+            f"| competency mix, cold (wrk, {figures.mix_seconds:g} s) | conns | ours req/s | answered (2xx) /s "
+            "| p99 ms | errors | Oxigraph req/s | answered /s | p99 ms | errors | ours / Oxigraph, answered |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         by_cell = {(c["server"], c["connections"]): c for c in figures.mix}
         for connections in sorted({c["connections"] for c in figures.mix}):
             a, b = by_cell[("ldn-graph", connections)], by_cell[("oxigraph", connections)]
+            # wrk counts every response, a 503 too: what was answered is the rate less the errors.
+            ok_a, ok_b = (max(0.0, c["rps"] - c["errors"] / figures.mix_seconds) for c in (a, b))
             lines.append(
-                f"| mix cold | {connections} | {a['rps']:,.1f} | {a['p99_ms']:,.0f} | {a['errors']} | "
-                f"{b['rps']:,.1f} | {b['p99_ms']:,.0f} | {b['errors']} | {a['rps'] / b['rps']:.2f}× |"
+                f"| mix cold | {connections} | {a['rps']:,.1f} | {ok_a:,.1f} | {a['p99_ms']:,.0f} | {a['errors']} | "
+                f"{b['rps']:,.1f} | {ok_b:,.1f} | {b['p99_ms']:,.0f} | {b['errors']} | "
+                f"{ok_a / ok_b if ok_b else float('nan'):.2f}× |"
             )
     return "\n".join(lines) + "\n"
 
@@ -373,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     release = served_release()
     mix = [path.read_text() for path in sorted((ROOT / "queries").glob("*.rq"))]
     label = f"{args.triples:.0e}".replace("+0", "").replace("e", "×10^").replace("1×", "")
-    figures = Figures(label, sum(1 for _ in data.open("rb")))
+    figures = Figures(label, sum(1 for _ in data.open("rb")), mix_seconds=args.mix_duration)
     RESULTS.mkdir(exist_ok=True)
     log(f"loading pyoxigraph in this process with {figures.triples:,} triples and the release")
     store, figures.start_s["pyoxigraph"] = load_in_process([release, data])
