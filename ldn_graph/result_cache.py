@@ -1,9 +1,9 @@
-"""Reusing answers to repeated queries.
+"""Reusing answers to repeated queries, and pages rendered from them.
 
 The served graph does not change while a server runs, so an answer depends only on the query text, the
 dataset the request names, the Accept header it was negotiated from, and the graph's version. Popular
 queries (the example queries of a page, a dashboard polling) are then answered without an engine
-process. The cache is bounded by the memory it holds and forgets the least recently used answer first;
+process, and a popular page (a condition's, read by many) is sent as rendered the first time. The cache is bounded by the memory it holds and forgets the least recently used answer first;
 each web worker keeps its own, so it needs no lock across processes.
 
 An answer is kept only when its query is seen a second time: most queries a public endpoint meets are
@@ -70,14 +70,21 @@ class ResultCache:
         self._doorkeeper = Doorkeeper(seen_once)
         self.size = 0
         self.hits = self.misses = 0
-        self._answers: OrderedDict[Hashable, tuple[QueryAnswer, int]] = OrderedDict()
+        self._answers: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def _key(self, request: ProtocolRequest, accept: str | None) -> Hashable:
         return (self.graph_version, request.query, request.default_graphs, request.named_graphs, accept)
 
     def get(self, request: ProtocolRequest, accept: str | None) -> QueryAnswer | None:
-        key = self._key(request, accept)
+        return self.lookup(self._key(request, accept))
+
+    def put(self, request: ProtocolRequest, accept: str | None, answer: QueryAnswer) -> None:
+        cost = len(answer.body) + len(request.query or "") + ENTRY_OVERHEAD  # the query text is the key
+        self.keep(self._key(request, accept), answer, cost)
+
+    def lookup(self, key: Hashable) -> object | None:
+        """What was kept under ``key`` (any hashable naming a product of this graph version), or None."""
         with self._lock:
             entry = self._answers.get(key)
             if entry is None:
@@ -87,18 +94,17 @@ class ResultCache:
             self.hits += 1
             return entry[0]
 
-    def put(self, request: ProtocolRequest, accept: str | None, answer: QueryAnswer) -> None:
-        cost = len(answer.body) + len(request.query or "") + ENTRY_OVERHEAD  # the query text is the key
+    def keep(self, key: Hashable, value: object, cost: int) -> None:
+        """Keep ``value`` (costing ``cost`` bytes) under ``key`` once ``key`` is seen a second time."""
         if cost * _LARGEST_SHARE > self.max_bytes:
             return
-        key = self._key(request, accept)
         with self._lock:
             if not self._doorkeeper.seen_before(hash(key)):
                 return
             old = self._answers.pop(key, None)
             if old is not None:
                 self.size -= old[1]
-            self._answers[key] = (answer, cost)
+            self._answers[key] = (value, cost)
             self.size += cost
             while self.size > self.max_bytes:
                 _, (_, evicted) = self._answers.popitem(last=False)

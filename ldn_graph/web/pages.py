@@ -25,6 +25,7 @@ from ldn_graph.describe import SOURCE_ARTICLE
 from ldn_graph.engine_process import EngineFailure
 from ldn_graph.prefixes import BASE, ID, ONTOLOGY, shorten
 from ldn_graph.query import NamedQuery, named_queries
+from ldn_graph.result_cache import ENTRY_OVERHEAD
 from ldn_graph.sparql_engine import QueryAnswer
 from ldn_graph.sparql_protocol import (
     HTML,
@@ -223,29 +224,49 @@ def resource(rest: str = "", ext: str = "") -> Response:
         return _unknown(path)
     chosen = _chosen(suffixed)
     site = _site()
-    query = describe.description_query(iri, _nodes(describe.nodes_query(iri)))
     if chosen is HTML:
-        graph, truncated = _triples(query)
-        page = describe.entity_page(iri, graph, truncated)
-        if page is None:
+        body = _rendered_page(iri)
+        if body is None:
             return _unknown(path)
-        evidence = evidence_layer.condition_evidence(graph, iri)
-        study = evidence_layer.study_page(graph, iri)
-        body = render_template(
-            "entity.html",
-            page=page,
-            evidence=evidence,
-            study=study,
-            publication=evidence_layer.publication_support(graph, iri),
-            plots=forest_plot.panels(evidence.results if evidence else study.study.results if study else ()),
-            study_json=schema_org.medical_study(study.study, site.href) if study else None,
-        )
         response = Response(body, mimetype="text/html")
     else:
         if not _rows(describe.exists_query(iri)):
             return _unknown(path, chosen)
-        response = _rdf_response(query, chosen)
+        response = _rdf_response(describe.description_query(iri, _nodes(describe.nodes_query(iri))), chosen)
     return _finish(response, site, path, chosen, suffixed is not None)
+
+
+def _rendered_page(iri: str) -> bytes | None:
+    """The HTML page of ``iri``, or None when the graph says nothing of it. The page depends only on
+    the served graph, so a page read again comes from the result cache: its queries, its indexing and
+    its template (most of a condition page's 10-15 ms) are spent once per worker."""
+    cache = current_app.extensions.get("ldngraph.cache")
+    key = (cache.graph_version, "page", iri) if cache is not None else None
+    body = cache.lookup(key) if cache is not None else None
+    if body is None:
+        body = _render_page(iri)
+        if body is not None and cache is not None:
+            cache.keep(key, body, len(body) + ENTRY_OVERHEAD)
+    return body
+
+
+def _render_page(iri: str) -> bytes | None:
+    site = _site()
+    graph, truncated = _triples(describe.description_query(iri, _nodes(describe.nodes_query(iri))))
+    page = describe.entity_page(iri, graph, truncated)
+    if page is None:
+        return None
+    evidence = evidence_layer.condition_evidence(graph, iri)
+    study = evidence_layer.study_page(graph, iri)
+    return render_template(
+        "entity.html",
+        page=page,
+        evidence=evidence,
+        study=study,
+        publication=evidence_layer.publication_support(graph, iri),
+        plots=forest_plot.panels(evidence.results if evidence else study.study.results if study else ()),
+        study_json=schema_org.medical_study(study.study, site.href) if study else None,
+    ).encode()
 
 
 @blueprint.route("/evidence")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ldn_graph.store import built_release
+from ldn_graph.release import make_release
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -38,8 +38,11 @@ def _start_server():
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Iterator:
+    # Served from a releases directory, as in production, so that the downloads pages exist too.
+    releases = tmp_path_factory.mktemp("browser-releases")
+    make_release(releases, ROOT)
     log = tmp_path_factory.mktemp("browser-server") / "server.log"
-    live = _start_server()("--release", str(built_release()), "--workers", "2", log=log)
+    live = _start_server()("--releases", str(releases), "--workers", "2", log=log)
     yield live
     live.stop()
 

@@ -27,6 +27,9 @@ PAGES = {
     "term": "/ontology/NoSupportingEvidence",
     "drug": "/id/low-dose-naltrexone",
     "search": "/search?q=naltrexone",
+    "downloads": "/downloads/",
+    "release": "/downloads/latest/",
+    "query": "/sparql",
 }
 
 

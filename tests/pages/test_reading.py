@@ -202,3 +202,25 @@ def test_an_undeclared_prefix_is_named_with_its_place_in_one_line(server):
     message = response.text.strip()
     assert "\n" not in message and len(message) < 160, message
     assert "'foo:'" in message and "line 2, column 6" in message
+
+
+def test_a_page_read_again_comes_rendered_from_the_cache_with_the_same_bytes(release):
+    from ldn_graph.store import load_store
+    from ldn_graph.web import create_app
+    from ldn_graph.web.config import ServeConfig
+
+    store = load_store(release, ())
+    uncached = create_app(ServeConfig(cache_bytes=0), store=store, isolate_queries=False).test_client()
+    app = create_app(ServeConfig(), store=store, isolate_queries=False)
+    cached = app.test_client()
+    cache = app.extensions["ldngraph.cache"]
+    fresh = uncached.get("/id/fibromyalgia", headers={"Accept": BROWSER})
+    reads = [cached.get("/id/fibromyalgia", headers={"Accept": BROWSER}) for _ in range(3)]
+    assert {read.data for read in reads} == {fresh.data}
+    assert [read.headers["Link"] for read in reads] == [fresh.headers["Link"]] * 3
+    hits = cache.hits
+    cached.get("/id/fibromyalgia", headers={"Accept": BROWSER})
+    assert cache.hits == hits + 1  # the page itself, not its queries: none of them is asked
+    # A page of something the graph does not hold is never kept.
+    for _ in range(3):
+        assert cached.get("/id/no-such-thing", headers={"Accept": BROWSER}).status_code == 404
