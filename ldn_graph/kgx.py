@@ -1,20 +1,24 @@
 """The graph as KGX TSV (``nodes.tsv`` and ``edges.tsv``): Biolink categories, predicates and CURIEs.
 
-Monarch, KG-Hub and Translator tools read KGX and join on CURIEs in Biolink prefix casing, so a node's
+Monarch, KG-Hub and Translator tools read KGX and join on CURIEs in Biolink prefix casing, and ``kgx
+validate`` refuses a node id or an edge end whose prefix is not in Biolink's JSON-LD context. So a node's
 ``id`` is its best external identifier: the first prefix, in the order of the Biolink class's
 ``id_prefixes``, among the identifiers the reference table maps *exactly* (naltrexone is ``CHEBI:7465``,
-Crohn's disease ``MONDO:0005011``); an entity with none keeps ``ldn:{slug}`` (``ldn:`` expands to
-``https://w3id.org/ldngraph/id/``). Every node carries its persistent IRI in ``iri``.
+Crohn's disease ``MONDO:0005011``). Every node carries its persistent IRI in ``iri``.
 
-Studies of the evidence layer are nodes with Biolink's study slots (``study_size``, and
-``has_study_results`` listing their ``StudyResult`` nodes), linked to nothing else: Biolink has no edge
-from a study to the condition or therapy it studies.
+An entity with no such identifier is not a node: Biolink has no prefix for a graph's own entities
+(biolink/biolink-model#1627), and a node no other graph can name would be an island in the graphs KGX is
+merged into. A therapy (low-dose naltrexone) is said the way Biolink says treatments: its edges start at
+its drug (``CHEBI:7465``), with the therapy's IRI as the edge's ``original_subject``. Studies, their
+results and sources without a PMID, DOI or PMCID stay in the RDF, where the evidence layer links them;
+a source without one is cited on an edge by its IRI.
 
 Edges are the asserted triples only — a triple is in the graph exactly when it is true as stated (data
 contract, rule 6) — each with the sources, quotation, knowledge level and agent type of the statement
-that reifies it. Statements whose triple is not asserted (hypothesised, preliminary, efficacy not shown,
-no supporting evidence) are **not exported**: Biolink's knowledge levels have no value for "the source
-hypothesises this", and a consumer that ignores ``knowledge_level`` would read such an edge as fact.
+that reifies it, and the statement's IRI as its ``id``, so that KGX's own RDF writer gives the edge back
+its IRI in our graph. Statements whose triple is not asserted (hypothesised, preliminary, efficacy not
+shown, no supporting evidence) are **not exported**: Biolink's knowledge levels have no value for "the
+source hypothesises this", and a consumer that ignores ``knowledge_level`` would read such an edge as fact.
 They stay in the RDF, where they are statements with an evidence status.
 """
 
@@ -44,14 +48,13 @@ NODE_COLUMNS = (
     "synonym",
     "iri",
     "provided_by",
-    "study_size",
-    "has_study_results",
 )
 EDGE_COLUMNS = (
     "id",
     "subject",
     "predicate",
     "object",
+    "original_subject",
     "qualified_predicate",
     "object_aspect_qualifier",
     "object_direction_qualifier",
@@ -87,9 +90,6 @@ ID_PREFIXES: dict[str, tuple[str, ...]] = {
     "MolecularActivity": ("GO", "UMLS"),
     "MacromolecularComplex": ("GO",),
     "Cell": ("CL", "UMLS", "NCIT", "MESH"),
-    "ClinicalTrial": ("CLINICALTRIALS",),
-    "Article": ("PMID",),
-    "Publication": ("PMID", "PMC", "doi"),
 }
 
 
@@ -114,8 +114,6 @@ EDGE_KINDS: dict[URIRef, EdgeKind] = {
     BIOLINK.applied_to_treat: EdgeKind("biolink:applied_to_treat"),
     BIOLINK.studied_to_treat: EdgeKind("biolink:studied_to_treat"),
     BIOLINK.in_clinical_trials_for: EdgeKind("biolink:in_clinical_trials_for"),
-    # A therapy's drug: Biolink has no predicate from a treatment to its drug, only the generic one.
-    SCHEMA.drug: EdgeKind("biolink:related_to"),
 }
 
 
@@ -178,24 +176,25 @@ def _text(graph: Graph, entity: URIRef, predicate: URIRef) -> str:
 
 
 def node_ids(graph: Graph, exact: dict[URIRef, list[str]]) -> dict[URIRef, str]:
-    """Each typed entity's KGX id: its best exact identifier for its categories, else ``ldn:{slug}``."""
+    """Each typed entity's KGX id: its best exact identifier for its categories. Entities with none are
+    left out (see the module's docstring)."""
     ids: dict[URIRef, str] = {}
     taken: set[str] = set()
     for entity in sorted({s for s in graph.subjects(RDF.type, None) if _is_entity(s)}):
-        categories = _categories(graph, entity)
-        if not categories:
-            continue
         by_prefix = {curie.partition(":")[0]: curie for curie in sorted(exact.get(entity, ()))}
-        order = [p for c in sorted(categories, key=_specificity) for p in ID_PREFIXES.get(c, ())]
+        order = [
+            p for c in sorted(_categories(graph, entity), key=_specificity) for p in ID_PREFIXES.get(c, ())
+        ]
         best = next((by_prefix[p] for p in order if p in by_prefix and by_prefix[p] not in taken), None)
-        ids[entity] = best or "ldn:" + str(entity).removeprefix(ID)
-        taken.add(ids[entity])
+        if best is not None:
+            ids[entity] = best
+            taken.add(best)
     return ids
 
 
 def _specificity(category: str) -> int:
-    # Article before Publication, ClinicalTrial before Study: the subclass's prefixes come first.
-    return {"Publication": 1, "ChemicalEntity": 1}.get(category, 0)
+    # SmallMolecule before ChemicalEntity: the subclass's prefixes come first.
+    return {"ChemicalEntity": 1}.get(category, 0)
 
 
 def export_kgx(graph: Graph, table: ReferenceTable) -> KgxExport:
@@ -217,36 +216,20 @@ def export_kgx(graph: Graph, table: ReferenceTable) -> KgxExport:
     used: set[URIRef] = set()
     for predicate, kind in EDGE_KINDS.items():
         for subject, obj in sorted(graph.subject_objects(predicate)):
-            if subject not in ids or obj not in ids:
+            # A therapy has no identifier of its own: its edge starts at its drug.
+            start = subject if subject in ids else graph.value(subject, SCHEMA.drug)
+            if start not in ids or obj not in ids:
                 continue
             reifying = sorted(statements.get((subject, predicate, obj), ()))
             asserting = [s for s in reifying if graph.value(s, LDNGRAPH.evidenceStatus) not in unasserted]
-            if reifying and not asserting:
+            if not asserting:
                 log.warning(
-                    "%s %s %s is asserted, but every statement of it is unasserted; left out",
-                    subject,
-                    predicate,
-                    obj,
+                    "%s %s %s is asserted but no statement asserts it; left out", subject, predicate, obj
                 )
                 continue
-            edges.append(_edge(graph, ids, subject, predicate, obj, kind, asserting))
-            used |= {subject, obj}
-
-    # The evidence layer: every study with its size and results (Biolink's Study slots), and the result
-    # nodes, whether or not an edge reaches them.
-    studies = {s for s in graph.subjects(BIOLINK.has_study_results, None) if s in ids}
-    studies |= {s for s in graph.subjects(BIOLINK.study_size, None) if s in ids}
-    results = {r for s in studies for r in graph.objects(s, BIOLINK.has_study_results) if r in ids}
+            edges.append(_edge(graph, ids, (start, subject), predicate, obj, kind, asserting))
+            used |= {start, obj}
     nodes = [_node(graph, entity, ids[entity], exact.get(entity, ())) for entity in sorted(used)]
-    for entity in sorted((studies | results) - used):
-        nodes.append(_node(graph, entity, ids[entity], exact.get(entity, ())))
-    for node in nodes:
-        entity = URIRef(node["iri"])
-        size = graph.value(entity, BIOLINK.study_size)
-        node["study_size"] = str(size) if size is not None else ""
-        node["has_study_results"] = _join(
-            sorted(ids[r] for r in graph.objects(entity, BIOLINK.has_study_results) if r in ids)
-        )
     return KgxExport(tuple(sorted(nodes, key=lambda n: n["id"])), tuple(sorted(edges, key=lambda e: e["id"])))
 
 
@@ -263,10 +246,11 @@ def _node(graph: Graph, entity: URIRef, node_id: str, exact) -> dict[str, str]:
     }
 
 
-def _edge(graph, ids, subject, predicate, obj, kind: EdgeKind, statements: list[URIRef]) -> dict[str, str]:
+def _edge(graph, ids, ends, predicate, obj, kind: EdgeKind, statements: list[URIRef]) -> dict[str, str]:
+    start, subject = ends  # the node the edge starts at, and the entity the graph says it of
     publications = sorted(
         {
-            ids.get(source) or _publication_id(graph, source)
+            _publication_id(graph, source)
             for s in statements
             for source in graph.objects(s, CITO.citesAsEvidence)
         }
@@ -274,16 +258,12 @@ def _edge(graph, ids, subject, predicate, obj, kind: EdgeKind, statements: list[
     texts = sorted({str(t) for s in statements for t in graph.objects(s, BIOLINK.supporting_text)})
     levels = {str(v) for s in statements for v in graph.objects(s, BIOLINK.knowledge_level)}
     agents = {str(v) for s in statements for v in graph.objects(s, BIOLINK.agent_type)}
-    edge_id = (
-        "ldn:" + str(statements[0]).removeprefix(ID)
-        if statements
-        else f"ldn:edge/{ids[subject]}/{obo_curie(str(predicate))}/{ids[obj]}"
-    )
     return {
-        "id": edge_id,
-        "subject": ids[subject],
+        "id": str(statements[0]),
+        "subject": ids[start],
         "predicate": kind.predicate,
         "object": ids[obj],
+        "original_subject": str(subject) if subject != start else "",
         "qualified_predicate": kind.qualified_predicate,
         "object_aspect_qualifier": kind.object_aspect_qualifier,
         "object_direction_qualifier": kind.object_direction_qualifier,
@@ -301,12 +281,13 @@ _PUBLICATION_PREFIXES = ("PMID", "doi", "PMC")
 
 
 def _publication_id(graph: Graph, publication: URIRef) -> str:
-    """A cited source's CURIE: PMID, else DOI, else PMCID, else ``ldn:{slug}``."""
+    """A cited source's CURIE: PMID, else DOI, else PMCID; else its IRI in our graph, which Biolink's
+    ``publications`` (a list of URIs or CURIEs) takes as it is."""
     identifiers = {str(i).partition(":")[0]: str(i) for i in graph.objects(publication, DCTERMS.identifier)}
     for prefix in _PUBLICATION_PREFIXES:
         if prefix in identifiers:
             return identifiers[prefix]
-    return "ldn:" + str(publication).removeprefix(ID)
+    return str(publication)
 
 
 def write_kgx(directory: Path, export: KgxExport, name: str = "ldn-graph") -> tuple[Path, Path]:

@@ -1,5 +1,6 @@
 """KGX export: every category, predicate, qualifier and enum value exists in the Biolink model; ids are
-the best external CURIEs; no unasserted claim becomes an edge."""
+the best external CURIEs, and an entity with none is not a node; no unasserted claim becomes an edge.
+(KGX itself reads the export in ``test_kgx_tool.py``.)"""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import io
 
 import pytest
 import yaml
+from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from ldn_graph.kgx import EDGE_COLUMNS, ID_PREFIXES, NODE_COLUMNS, KgxExport, export_kgx
-from ldn_graph.prefixes import LDNGRAPH
+from ldn_graph.prefixes import LDNGRAPH, STATEMENT
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +78,7 @@ def test_predicates_and_qualifiers_exist(biolink, export):
     levels = set(enums["KnowledgeLevelEnum"]["permissible_values"])
     agents = set(enums["AgentTypeEnum"]["permissible_values"])
     edges = rows(export.edges_tsv())
-    assert len(edges) >= 20
+    assert len(edges) >= 18
     for edge in edges:
         assert edge["predicate"] in predicates, edge
         assert edge["qualified_predicate"] in {"", *predicates}, edge
@@ -101,7 +103,6 @@ def test_node_ids_are_best_external_curies(biolink, export):
     assert nodes["mu-opioid-receptor"]["id"] == "UniProtKB:P35372"
     assert nodes["chronic-pain"]["id"] == "HP:0012532"  # a phenotypic feature: HP first
     assert nodes["long-covid"]["id"] == "MONDO:0100233"  # the exact one, not the broader MONDO:0100320
-    assert nodes["low-dose-naltrexone"]["id"] == "ldn:low-dose-naltrexone"
     assert "DRUGBANK:DB00704" in nodes["naltrexone"]["xref"].split("|")
     classes = biolink["classes"]
     by_camel = {camel(name): name for name in classes}
@@ -110,26 +111,49 @@ def test_node_ids_are_best_external_curies(biolink, export):
         allowed = {
             p for c in node["category"].split("|") for p in class_id_prefixes(classes, by_camel[c[8:]])
         }
-        assert prefix == "ldn" or prefix in allowed, node
+        assert prefix in allowed, node
+
+
+def test_entities_without_an_identifier_biolink_knows_are_not_nodes(built, export):
+    nodes = {node["iri"] for node in rows(export.nodes_tsv())}
+    for local in ("low-dose-naltrexone", "ultra-low-dose-naltrexone", "final-trial", "final-trial-result-1"):
+        assert f"https://w3id.org/ldngraph/id/{local}" not in nodes
+    for row in rows(export.nodes_tsv()) + rows(export.edges_tsv()):
+        for column in ("id", "subject", "object"):
+            assert not row.get(column, "x:").startswith("ldn:"), row
+
+
+def test_a_therapy_is_said_of_its_drug_with_its_iri_as_the_original_subject(export):
+    edges = {edge["id"].rsplit("/", 1)[-1]: edge for edge in rows(export.edges_tsv())}
+    crohns = edges["ldn-applied-to-treat-crohns-disease"]
+    assert (crohns["subject"], crohns["predicate"], crohns["object"]) == (
+        "CHEBI:7465",
+        "biolink:applied_to_treat",
+        "MONDO:0005011",
+    )
+    assert crohns["original_subject"] == "https://w3id.org/ldngraph/id/low-dose-naltrexone"
+    assert edges["naltrexone-treats-alcohol-dependence"]["original_subject"] == ""
+    # "LDN uses naltrexone" would say naltrexone of itself: not an edge.
+    assert "ldn-uses-naltrexone" not in edges and "uldn-uses-naltrexone" not in edges
 
 
 def test_only_asserted_triples_become_edges(built, export):
     graph = built.graph
     edges = rows(export.edges_tsv())
-    exported = {edge["id"].removeprefix("ldn:statement/") for edge in edges}
+    exported = {edge["id"].removeprefix(str(STATEMENT)) for edge in edges}
     for statement in graph.subjects(RDF.type, LDNGRAPH.Statement):
         triple = tuple(graph.value(statement, RDF[p]) for p in ("subject", "predicate", "object"))
         if triple not in graph:
             assert str(statement).rsplit("/", 1)[-1] not in exported
     assert "ldn-antagonises-toll-like-receptor-4" not in exported
     assert "ldn-efficacy-long-covid" not in exported
-    ldn = [e for e in edges if e["subject"] == "ldn:low-dose-naltrexone"]
+    ldn = [e for e in edges if e["original_subject"].endswith("/low-dose-naltrexone")]
     assert ldn and "biolink:treats" not in {e["predicate"] for e in ldn}
 
 
 def test_edges_carry_sources_and_quotes(export):
     edges = {edge["id"]: edge for edge in rows(export.edges_tsv())}
-    mu = edges["ldn:statement/naltrexone-antagonises-mu-opioid-receptor"]
+    mu = edges[STATEMENT + "naltrexone-antagonises-mu-opioid-receptor"]
     assert (mu["subject"], mu["predicate"], mu["object"]) == (
         "CHEBI:7465",
         "biolink:affects",
@@ -143,7 +167,7 @@ def test_edges_carry_sources_and_quotes(export):
     assert mu["original_predicate"] == "RO:0018029" and mu["publications"] == "PMID:23881605"
     assert mu["knowledge_level"] == "knowledge_assertion" and mu["agent_type"] == "manual_agent"
     assert "competitive antagonists" in mu["supporting_text"]
-    trial = edges["ldn:statement/ldn-in-clinical-trials-for-fibromyalgia"]
+    trial = edges[STATEMENT + "ldn-in-clinical-trials-for-fibromyalgia"]
     assert (trial["predicate"], trial["object"]) == ("biolink:in_clinical_trials_for", "MONDO:0005546")
 
 
@@ -159,15 +183,10 @@ def test_cli_writes_both_files(cli, tmp_path):
     assert result.returncode == 0, result.stderr
     nodes = rows((tmp_path / "ldn-graph_nodes.tsv").read_text(encoding="utf-8"))
     edges = rows((tmp_path / "ldn-graph_edges.tsv").read_text(encoding="utf-8"))
-    assert any(n["id"] == "CHEBI:7465" for n in nodes) and len(edges) >= 20
+    assert any(n["id"] == "CHEBI:7465" for n in nodes) and len(edges) >= 18
 
 
-def test_studies_carry_their_size_and_results(export):
-    nodes = {node["id"]: node for node in rows(export.nodes_tsv())}
-    final = nodes["CLINICALTRIALS:NCT04270877"]
-    assert final["category"] == "biolink:ClinicalTrial|biolink:Study" and final["study_size"] == "99"
-    assert final["has_study_results"].split("|") == [f"ldn:final-trial-result-{n}" for n in (1, 2, 3)]
-    listed = {r for node in nodes.values() for r in node["has_study_results"].split("|") if r}
-    assert len(listed) >= 40
-    assert all(nodes[r]["category"] == "biolink:StudyResult" for r in listed)
-    assert all(n["study_size"].isdigit() for n in nodes.values() if n["study_size"])
+def test_edge_ids_are_the_iris_of_their_statements(built, export):
+    statements = set(built.graph.subjects(RDF.type, LDNGRAPH.Statement))
+    for edge in rows(export.edges_tsv()):
+        assert URIRef(edge["id"]) in statements, edge["id"]
