@@ -140,7 +140,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.connections < 1 or args.rounds < 1:
         parser.error("--connections and --rounds must be at least 1")
-    from ldn_graph.release import make_release
+    from ldn_graph.graph.release import make_release
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ldn-connections-") as scratch:

@@ -36,7 +36,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ldn_graph.engine_process import process_tree
+from ldn_graph.serving.engine_pool import process_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -47,7 +47,7 @@ def release_and_mix(release: Path | None) -> tuple[Path, int, list[str]]:
     """The N-Triples release to serve (the built LDN graph by default), its triple count, and the
     competency-query mix."""
     sys.path.insert(0, str(ROOT))
-    from ldn_graph.store import built_release
+    from ldn_graph.serving.stores import built_release
 
     release = release or built_release()
     triples = sum(1 for line in release.open("rb") if line.strip() and not line.startswith(b"#"))

@@ -183,7 +183,7 @@ def main() -> None:
         parser.error(f"--seconds must be at least {shortest:g}: a phase needs three samples after warm-up")
     if unknown := set(phases) - set(PHASES):
         parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
-    from ldn_graph.release import make_release
+    from ldn_graph.graph.release import make_release
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="ldn-leak-") as scratch:

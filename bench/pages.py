@@ -27,9 +27,9 @@ from pathlib import Path
 
 from endpoint import ROOT, _free_port, _post, _start  # the same server starters as bench/endpoint.py
 
-from ldn_graph import describe_entity as describe
-from ldn_graph.prefixes import ID
-from ldn_graph.store import built_release
+from ldn_graph.serving import entity_page as describe
+from ldn_graph.serving.stores import built_release
+from ldn_graph.vocab.prefixes import ID
 
 PAGES = {
     "condition: fibromyalgia": "fibromyalgia",

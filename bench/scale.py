@@ -98,7 +98,7 @@ def compare(found: set, expected: set) -> tuple[str, str]:
 def release_available() -> bool:
     """``ldn-graph release`` is benchmarked once its module is committed."""
     committed = subprocess.run(
-        ["git", "log", "-1", "--format=%h", "--", "ldn_graph/release.py"],
+        ["git", "log", "-1", "--format=%h", "--", "ldn_graph/graph/release.py"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--idle", action="store_true", help="slow clients that send nothing at all")
     parser.add_argument("--serve", default="", help="more options for ldn-graph serve, as one string")
     args = parser.parse_args()
-    from ldn_graph.release import make_release
+    from ldn_graph.graph.release import make_release
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []

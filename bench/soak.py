@@ -38,7 +38,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from endpoint import _free_port, _start
 
-from ldn_graph.engine_process import is_engine_process, process_tree
+from ldn_graph.serving.engine_pool import is_engine_process, process_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -307,7 +307,7 @@ def serve_command(port: int, releases: Path, timeout: float, cache_mb: float | N
 def run(
     rate: float, duration: float, calm: float, warmup: float, seed: int, cache_mb: float | None, workdir: Path
 ) -> Report:
-    from ldn_graph.release import make_release
+    from ldn_graph.graph.release import make_release
 
     releases = workdir / "releases"
     version = make_release(releases).name

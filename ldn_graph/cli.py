@@ -64,7 +64,7 @@ def _root_option(function):
 @_root_option
 def build(out: Path, data_dir: Path | None) -> None:
     """Build the merged graph (ontology + data + standard types + dataset description)."""
-    from ldn_graph.build import build_graph, write_graph
+    from ldn_graph.graph.build import build_graph, write_graph
 
     started = time.perf_counter()
     result = build_graph(data_dir, store=True)
@@ -94,7 +94,7 @@ def build(out: Path, data_dir: Path | None) -> None:
 )
 def validate(data_dir: Path | None, fmt: str, engine: str) -> None:
     """Check the graph against the SHACL shapes and the data contract (exit 0 conforms, 1 violations)."""
-    from ldn_graph.validate import validate_project
+    from ldn_graph.graph.validate import validate_project
 
     started = time.perf_counter()
     report = validate_project(data_dir, engine)
@@ -142,8 +142,8 @@ def new_study(
 ) -> None:
     """Write a skeleton Turtle file for the study registered as REGISTRY_NUMBER (NCT…, EudraCT, ACTRN…,
     CTRI/…): its design, arms, results and quotes to fill in."""
-    from ldn_graph.build import build_graph
-    from ldn_graph.new_study import plan_study, write_skeleton
+    from ldn_graph.graph.build import build_graph
+    from ldn_graph.graph.new_study import plan_study, write_skeleton
 
     skeleton = plan_study(
         registry_number, condition, design, arms, results, slug, build_graph(data_dir).graph
@@ -169,8 +169,8 @@ def query(
 ) -> None:
     """Run a SPARQL query against the built graph: QUERY is a file, - for standard input, or the name of a
     shipped competency query (01-conditions-evidence, 01 or conditions-evidence; --list shows them)."""
-    from ldn_graph.query import find_query, load_store, named_queries, render, run_query
     from ldn_graph.resources import queries_dir
+    from ldn_graph.serving.named_queries import find_query, load_store, named_queries, render, run_query
 
     if list_queries:
         for shipped in named_queries(queries_dir(data_dir)):
@@ -200,7 +200,7 @@ def query(
 @_root_option
 def release(out: Path, data_dir: Path | None) -> None:
     """Write a versioned release: dumps, checksums, shapes, VoID, changelog (exit 1: graph invalid)."""
-    from ldn_graph.release import InvalidGraph, make_release
+    from ldn_graph.graph.release import InvalidGraph, make_release
 
     started = time.perf_counter()
     try:
@@ -280,11 +280,11 @@ def load(
     data: tuple[Path, ...],
 ) -> None:
     """Replace a remote store's default graph (or --graph) with the release (SPARQL 1.1 Graph Store Protocol)."""
-    from ldn_graph.graph_store import GraphStore, push_data, push_release
+    from ldn_graph.graph.publish import GraphStore, push_data, push_release
 
     store = GraphStore(store_url, credentials)
     if release_file is None:
-        from ldn_graph.store import built_release
+        from ldn_graph.serving.stores import built_release
 
         release_file = built_release()
     started = time.perf_counter()
@@ -474,7 +474,7 @@ def serve(
     if (store_graph or store_named_graphs) and not store_url:
         raise click.UsageError("--store-graph and --store-named-graph choose graphs of --store-url")
 
-    from ldn_graph.release import InvalidGraph
+    from ldn_graph.graph.release import InvalidGraph
 
     config = ServeConfig(
         host=host,
@@ -516,7 +516,7 @@ def reload(pid_file: Path, wait: float) -> None:
 
     The server loads and checks the new graph before it changes anything; a release that fails leaves
     the old graph serving."""
-    from ldn_graph.reload import request_reload
+    from ldn_graph.serving.reload import request_reload
 
     click.echo(f"asking the server of {pid_file} to reload; waiting for it to load the graph", err=True)
     outcome = request_reload(pid_file, wait)
@@ -541,7 +541,7 @@ def links() -> None:
 )
 def links_check(data_dir: Path | None, fmt: str, strict: bool) -> None:
     """Offline link health (exit 0 healthy, 1 findings, 2 error)."""
-    from ldn_graph.links import check_project
+    from ldn_graph.graph.links import check_project
 
     started = time.perf_counter()
     report = check_project(data_dir)
@@ -565,9 +565,9 @@ def links_check(data_dir: Path | None, fmt: str, strict: bool) -> None:
 @_root_option
 def mappings(out: Path, data_dir: Path | None) -> None:
     """Write every emitted identifier as an SSSOM mapping set (TSV with its YAML metadata)."""
-    from ldn_graph.build import build_graph
-    from ldn_graph.mappings import build_mapping_set, write_mapping_set
-    from ldn_graph.reference import load_reference_table
+    from ldn_graph.graph.build import build_graph
+    from ldn_graph.graph.mappings import build_mapping_set, write_mapping_set
+    from ldn_graph.graph.reference_table import load_reference_table
 
     result = build_graph(data_dir)
     mapping_set = build_mapping_set(
@@ -589,9 +589,9 @@ def export() -> None:
 @_root_option
 def export_kgx_command(out: Path, data_dir: Path | None) -> None:
     """Write KGX nodes and edges TSV (Biolink) for Monarch / KG-Hub tools."""
-    from ldn_graph.build import build_graph
-    from ldn_graph.kgx import export_kgx, write_kgx
-    from ldn_graph.reference import load_reference_table
+    from ldn_graph.graph.build import build_graph
+    from ldn_graph.graph.kgx import export_kgx, write_kgx
+    from ldn_graph.graph.reference_table import load_reference_table
 
     result = build_graph(data_dir)
     export = export_kgx(result.graph, load_reference_table(data_dir))

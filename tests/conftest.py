@@ -7,8 +7,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from ldn_graph.build import BuildResult, build_graph, serialise
-from ldn_graph.validate import load_shapes, read_article
+from ldn_graph.graph.build import BuildResult, build_graph, serialise
+from ldn_graph.graph.validate import load_shapes, read_article
 
 ROOT = Path(__file__).resolve().parents[1]
 

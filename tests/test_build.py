@@ -14,9 +14,9 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
 from ldn_graph import __version__
-from ldn_graph.build import build_graph, serialise, write_atomic
-from ldn_graph.describe import DATASET
-from ldn_graph.prefixes import (
+from ldn_graph.graph.build import build_graph, serialise, write_atomic
+from ldn_graph.graph.dataset_description import DATASET
+from ldn_graph.vocab.prefixes import (
     BIOLINK,
     DCAT,
     FOAF,
@@ -231,7 +231,7 @@ def test_written_files_get_the_usual_mode(tmp_path):
     previous = os.umask(0o022)
     try:
         subprocess.run(
-            [sys.executable, "-c", f"from ldn_graph.build import write_atomic; write_atomic(__import__('pathlib').Path({str(target)!r}), b'x')"],
+            [sys.executable, "-c", f"from ldn_graph.graph.build import write_atomic; write_atomic(__import__('pathlib').Path({str(target)!r}), b'x')"],
             check=True, cwd=ROOT,
         )  # fmt: skip
     finally:
@@ -242,8 +242,8 @@ def test_written_files_get_the_usual_mode(tmp_path):
 def test_ntriples_from_a_store_are_written_as_rdflib_writes_them():
     """Oxigraph escapes control characters that rdflib's N-Triples writer leaves as they are; the
     store's dump is brought to rdflib's bytes, whatever a literal holds (a backslash before a t too)."""
-    from ldn_graph.build import sorted_ntriples
-    from ldn_graph.store_graph import StoreGraph
+    from ldn_graph.graph.build import sorted_ntriples
+    from ldn_graph.graph.store_graph import StoreGraph
 
     texts = ["tab\there", "back\\t", "\\\\", 'q"uote\\', "bell\x07", "del\x7f", "form\x0cfeed", "vt\x0b"]
     texts += ["nl\n", "cr\r", "ls\u2028", "nel\x85", "é 中 😀", "\ufeff", "".join(map(chr, range(32)))]
@@ -267,7 +267,7 @@ def test_ntriples_from_a_store_are_written_as_rdflib_writes_them():
 
 @pytest.mark.parametrize("store", [False, True])
 def test_jsonld_written_node_by_node_is_the_document_as_json_dumps_writes_it(store):
-    from ldn_graph.jsonld import to_jsonld
+    from ldn_graph.graph.jsonld import to_jsonld
 
     written = to_jsonld(build_graph(store=store).graph)
     document = json.loads(written)

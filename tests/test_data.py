@@ -10,7 +10,7 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from ldn_graph.prefixes import BIOLINK, CITO, LDN, LDNGRAPH, MAPPING_PREDICATES, SCHEMES, split_curie
+from ldn_graph.vocab.prefixes import BIOLINK, CITO, LDN, LDNGRAPH, MAPPING_PREDICATES, SCHEMES, split_curie
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "graph_data" / "reference" / "identifiers.tsv"

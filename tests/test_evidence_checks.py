@@ -2,7 +2,7 @@
 
 import pytest
 
-from ldn_graph.evidence_checks import quotes
+from ldn_graph.graph.evidence_checks import quotes
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ldn_graph.prefixes import PREFIXES
-from ldn_graph.query import run_query, summary_of
+from ldn_graph.serving.named_queries import run_query, summary_of
+from ldn_graph.vocab.prefixes import PREFIXES
 
 QUERIES = Path(__file__).resolve().parents[1] / "queries"
 ALL = sorted(QUERIES.glob("*.rq"))

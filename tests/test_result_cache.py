@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import tracemalloc
 
-from ldn_graph.result_cache import Doorkeeper, ResultCache
-from ldn_graph.sparql_engine import QueryAnswer
-from ldn_graph.sparql_protocol import ProtocolRequest
+from ldn_graph.serving.engine import QueryAnswer
+from ldn_graph.serving.protocol import ProtocolRequest
+from ldn_graph.serving.result_cache import Doorkeeper, ResultCache
 
 JSON = "application/sparql-results+json"
 

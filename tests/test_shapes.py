@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from rdflib import Graph
 
-from ldn_graph.build import assemble
-from ldn_graph.load import load_sources
-from ldn_graph.prefixes import turtle_header
-from ldn_graph.validate import check_graph, load_shapes
+from ldn_graph.graph.build import assemble
+from ldn_graph.graph.load import load_sources
+from ldn_graph.graph.validate import check_graph, load_shapes
+from ldn_graph.vocab.prefixes import turtle_header
 
 FIXTURES = Path(__file__).resolve().parent / "shapes"
 VALID = sorted((FIXTURES / "valid").glob("*.ttl"))
@@ -64,7 +64,7 @@ def fingerprint(report) -> set[tuple[str, str, str, str]]:
 
 
 def test_there_is_an_invalid_fixture_for_every_shape(shapes_graph):
-    from ldn_graph.prefixes import SH
+    from ldn_graph.vocab.prefixes import SH
 
     shapes = {str(s).rsplit("/shape/", 1)[-1] for s in shapes_graph.subjects(None, SH.NodeShape)}
     shapes = {s for s in shapes if "/" not in s}

@@ -13,12 +13,12 @@ from pathlib import Path
 from flask import Flask, Response, current_app, request
 from pyoxigraph import Store
 
-from ldn_graph.engine_process import EnginePool
-from ldn_graph.release import MANIFEST, Release, find_releases
-from ldn_graph.remote_store import RemoteStore
-from ldn_graph.service_description import describe_service
-from ldn_graph.sparql_engine import QueryEngine
-from ldn_graph.store import (
+from ldn_graph.graph.release import MANIFEST, Release, find_releases
+from ldn_graph.serving.engine import QueryEngine
+from ldn_graph.serving.engine_pool import EnginePool
+from ldn_graph.serving.remote_store import RemoteStore
+from ldn_graph.serving.service_description import describe_service
+from ldn_graph.serving.stores import (
     built_release,
     default_graph_triples,
     graph_version,

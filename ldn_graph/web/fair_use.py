@@ -1,4 +1,4 @@
-"""Applies the fair-use limits (:mod:`ldn_graph.fair_use`) to every request but health and metrics.
+"""Applies the fair-use limits (:mod:`ldn_graph.serving.fair_use`) to every request but health and metrics.
 
 A refused request gets 429 with ``Retry-After`` and a message naming the limit; it never reaches a
 view, so it costs the server almost nothing.
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from flask import Flask, Response, current_app, g, request
 
-from ldn_graph.fair_use import Admission, FairUse, FairUsePolicy, Refusal
+from ldn_graph.serving.fair_use import Admission, FairUse, FairUsePolicy, Refusal
 from ldn_graph.web.config import ServeConfig
 
 _UNLIMITED = ("/health", "/metrics", "/static/")  # monitoring must see a busy server too

@@ -19,8 +19,8 @@ from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
 
-from ldn_graph.fair_use import Refusal
-from ldn_graph.sparql_protocol import ProtocolError
+from ldn_graph.serving.fair_use import Refusal
+from ldn_graph.serving.protocol import ProtocolError
 from ldn_graph.web import CORS_HEADERS, MAX_BODY_BYTES
 from ldn_graph.web.caching import cache_headers, not_modified
 from ldn_graph.web.fair_use import admit

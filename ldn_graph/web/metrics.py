@@ -2,7 +2,7 @@
 
 Every request is timed from its arrival in a worker to its response and counted by route (the URL
 rule it matched, never the raw path, so that labels stay few) and status in counters shared by all
-workers (:mod:`ldn_graph.metrics`). The request log (logger ``ldn_graph.access``) writes one JSON
+workers (:mod:`ldn_graph.serving.metrics`). The request log (logger ``ldn_graph.access``) writes one JSON
 object per request: route, method, status, duration, response bytes, cache outcome, a hash of the
 SPARQL query (the same text gives the same hash, so slow queries can be found again without logging
 what people ask) and a hash of the client.
@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from ldn_graph.metrics import UNMATCHED, Gauge, RequestMetrics
+from ldn_graph.serving.metrics import UNMATCHED, Gauge, RequestMetrics
 
 access_log = logging.getLogger("ldn_graph.access")
 

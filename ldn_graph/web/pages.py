@@ -18,16 +18,14 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 from werkzeug.exceptions import NotFound
 
-from ldn_graph import describe_entity as describe
-from ldn_graph import describe_evidence as evidence_layer
-from ldn_graph import forest_plot, schema_org
-from ldn_graph.describe import SOURCE_ARTICLE
-from ldn_graph.engine_process import EngineFailure
-from ldn_graph.prefixes import BASE, ID, ONTOLOGY, shorten
-from ldn_graph.query import NamedQuery, named_queries
-from ldn_graph.result_cache import ENTRY_OVERHEAD
-from ldn_graph.sparql_engine import QueryAnswer
-from ldn_graph.sparql_protocol import (
+from ldn_graph.graph.dataset_description import SOURCE_ARTICLE
+from ldn_graph.serving import entity_page as describe
+from ldn_graph.serving import evidence_page as evidence_layer
+from ldn_graph.serving import forest_plot, schema_org
+from ldn_graph.serving.engine import QueryAnswer
+from ldn_graph.serving.engine_pool import EngineFailure
+from ldn_graph.serving.named_queries import NamedQuery, named_queries
+from ldn_graph.serving.protocol import (
     HTML,
     RDF_FORMATS,
     BadRequest,
@@ -37,6 +35,8 @@ from ldn_graph.sparql_protocol import (
     ProtocolRequest,
     negotiate,
 )
+from ldn_graph.serving.result_cache import ENTRY_OVERHEAD
+from ldn_graph.vocab.prefixes import BASE, ID, ONTOLOGY, shorten
 from ldn_graph.web import endpoint
 
 log = logging.getLogger(__name__)

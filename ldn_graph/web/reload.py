@@ -21,8 +21,8 @@ import logging
 
 from flask import Flask
 
-from ldn_graph.reload import ReloadOutcome, read_outcome, write_outcome
-from ldn_graph.shared_memory import SharedMemory
+from ldn_graph.serving.reload import ReloadOutcome, read_outcome, write_outcome
+from ldn_graph.serving.shared_memory import SharedMemory
 from ldn_graph.web.config import ServeConfig
 
 log = logging.getLogger(__name__)

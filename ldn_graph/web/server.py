@@ -103,7 +103,7 @@ def with_downloads(config: ServeConfig) -> ServeConfig:
     graph: the same graph the server would build, with its downloads."""
     if config.releases or config.release_file or config.store_url:
         return config
-    from ldn_graph.store import built_releases
+    from ldn_graph.serving.stores import built_releases
 
     return replace(config, releases=built_releases())
 

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.blueprints import BlueprintSetupState
 
-from ldn_graph.engine_process import EngineFailure
-from ldn_graph.result_cache import ResultCache
-from ldn_graph.sparql_protocol import (
+from ldn_graph.serving.engine_pool import EngineFailure
+from ldn_graph.serving.protocol import (
     HTML,
     RDF_FORMATS,
     RESULT_FORMATS,
@@ -25,7 +24,8 @@ from ldn_graph.sparql_protocol import (
     negotiate,
     read_request,
 )
-from ldn_graph.sparql_results import write_triples
+from ldn_graph.serving.result_cache import ResultCache
+from ldn_graph.serving.results import write_triples
 from ldn_graph.web import Endpoint, endpoint
 
 blueprint = Blueprint("sparql", __name__)

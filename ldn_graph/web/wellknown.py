@@ -15,11 +15,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from pyoxigraph import RdfFormat, Triple, parse
 from rdflib import Graph
 
-from ldn_graph.describe import DATASET, term_facts
-from ldn_graph.engine_process import EngineFailure
-from ldn_graph.jsonld import to_jsonld
-from ldn_graph.sparql_protocol import RDF_FORMATS, ProtocolError, ProtocolRequest, negotiate
-from ldn_graph.sparql_results import write_triples
+from ldn_graph.graph.dataset_description import DATASET, term_facts
+from ldn_graph.graph.jsonld import to_jsonld
+from ldn_graph.serving.engine_pool import EngineFailure
+from ldn_graph.serving.protocol import RDF_FORMATS, ProtocolError, ProtocolRequest, negotiate
+from ldn_graph.serving.results import write_triples
 from ldn_graph.web import endpoint
 from ldn_graph.web.sparql import _refused as refuse_protocol_error
 

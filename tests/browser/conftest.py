@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ldn_graph.release import make_release
+from ldn_graph.graph.release import make_release
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from live_server import LiveServer, free_port, start_server
 
-from ldn_graph.store import load_store
+from ldn_graph.serving.stores import load_store
 from ldn_graph.web import create_app
 from ldn_graph.web.config import ServeConfig
 

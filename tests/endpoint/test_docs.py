@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ldn_graph.cli import serve
-from ldn_graph.sparql_protocol import RDF_FORMATS, RESULT_FORMATS
+from ldn_graph.serving.protocol import RDF_FORMATS, RESULT_FORMATS
 
 DOCS = (Path(__file__).resolve().parents[2] / "docs" / "endpoint.md").read_text()
 

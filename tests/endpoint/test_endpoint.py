@@ -9,7 +9,7 @@ import pytest
 import requests
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 
-from ldn_graph.sparql_protocol import RDF_FORMATS, RESULT_FORMATS
+from ldn_graph.serving.protocol import RDF_FORMATS, RESULT_FORMATS
 
 RELEASE = Path(__file__).parent / "fixtures" / "release.nt"
 LABELS = "SELECT ?s ?label WHERE { ?s rdfs:label ?label } ORDER BY ?s"
@@ -253,7 +253,7 @@ def test_browsers_get_the_query_page(client, app_config):
 
 
 def test_base_url_is_used_for_links():
-    from ldn_graph.store import load_store
+    from ldn_graph.serving.stores import load_store
     from ldn_graph.web import create_app
     from ldn_graph.web.config import ServeConfig
 

@@ -10,9 +10,9 @@ import json
 import pytest
 from pyoxigraph import Literal, NamedNode, Quad, Store
 
-from ldn_graph.sparql_engine import QueryEngine
-from ldn_graph.sparql_protocol import ProtocolRequest
-from ldn_graph.sparql_results import write_solutions
+from ldn_graph.serving.engine import QueryEngine
+from ldn_graph.serving.protocol import ProtocolRequest
+from ldn_graph.serving.results import write_solutions
 
 ROWS = 12
 JSON, CSV = "application/sparql-results+json", "text/csv"

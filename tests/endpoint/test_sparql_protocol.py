@@ -8,8 +8,8 @@ import io
 import pytest
 from pyoxigraph import QueryResultsFormat, RdfFormat, Store, parse, parse_query_results
 
-from ldn_graph.query_guard import QueryGuard
-from ldn_graph.sparql_protocol import (
+from ldn_graph.serving.guard import QueryGuard
+from ldn_graph.serving.protocol import (
     HTML,
     RDF_FORMATS,
     RESULT_FORMATS,
@@ -20,7 +20,7 @@ from ldn_graph.sparql_protocol import (
     negotiate,
     read_request,
 )
-from ldn_graph.sparql_results import write_boolean, write_solutions, write_triples
+from ldn_graph.serving.results import write_boolean, write_solutions, write_triples
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ldn_graph.reference import ReferenceTable, load_reference_table
+from ldn_graph.graph.reference_table import ReferenceTable, load_reference_table
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,8 +13,8 @@ import yaml
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
-from ldn_graph.kgx import EDGE_COLUMNS, ID_PREFIXES, NODE_COLUMNS, KgxExport, export_kgx
-from ldn_graph.prefixes import LDNGRAPH, STATEMENT
+from ldn_graph.graph.kgx import EDGE_COLUMNS, ID_PREFIXES, NODE_COLUMNS, KgxExport, export_kgx
+from ldn_graph.vocab.prefixes import LDNGRAPH, STATEMENT
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from ldn_graph.links import MAPPED_KINDS, check_project
-from ldn_graph.prefixes import shorten
+from ldn_graph.graph.links import MAPPED_KINDS, check_project
+from ldn_graph.vocab.prefixes import shorten
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWN_GAPS = {

@@ -9,8 +9,8 @@ import requests
 from page_links import Links
 from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 
-from ldn_graph.prefixes import ID, ONTOLOGY, ONTOLOGY_IRI, STATEMENT
-from ldn_graph.store import load_store
+from ldn_graph.serving.stores import load_store
+from ldn_graph.vocab.prefixes import ID, ONTOLOGY, ONTOLOGY_IRI, STATEMENT
 from ldn_graph.web import create_app
 from ldn_graph.web.config import ServeConfig
 

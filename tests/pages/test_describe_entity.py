@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pyoxigraph import DefaultGraph, RdfFormat, Store
 
-from ldn_graph import describe_entity as describe
-from ldn_graph.prefixes import ID, ONTOLOGY, ONTOLOGY_IRI, STATEMENT
+from ldn_graph.serving import entity_page as describe
+from ldn_graph.vocab.prefixes import ID, ONTOLOGY, ONTOLOGY_IRI, STATEMENT
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import requests
 from page_links import Links
 
-from ldn_graph.prefixes import ID, STATEMENT
+from ldn_graph.vocab.prefixes import ID, STATEMENT
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CURIE = re.compile(r"\b(?:rdf|rdfs|owl|skos|dcterms|schema|biolink|obo|cito|prov|ldngraph|void|dcat|xsd):\w")
@@ -205,7 +205,7 @@ def test_an_undeclared_prefix_is_named_with_its_place_in_one_line(server):
 
 
 def test_a_page_read_again_comes_rendered_from_the_cache_with_the_same_bytes(release):
-    from ldn_graph.store import load_store
+    from ldn_graph.serving.stores import load_store
     from ldn_graph.web import create_app
     from ldn_graph.web.config import ServeConfig
 

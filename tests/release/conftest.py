@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ldn_graph.release import Release, make_release, verify_release
+from ldn_graph.graph.release import Release, make_release, verify_release
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,7 +70,7 @@ def version(monkeypatch):
     """``version("0.2.0")`` makes the build stamp and release that version."""
 
     def set_version(value: str) -> str:
-        monkeypatch.setattr("ldn_graph.build.__version__", value)
+        monkeypatch.setattr("ldn_graph.graph.build.__version__", value)
         return value
 
     return set_version

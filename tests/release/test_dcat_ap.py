@@ -11,8 +11,8 @@ from pyshacl import validate
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
-from ldn_graph.describe import CONTRIBUTORS, DATASET, LICENSE
-from ldn_graph.prefixes import DCAT, SH
+from ldn_graph.graph.dataset_description import CONTRIBUTORS, DATASET, LICENSE
+from ldn_graph.vocab.prefixes import DCAT, SH
 from ldn_graph.web import create_app
 from ldn_graph.web.config import ServeConfig
 

@@ -19,12 +19,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
-from ldn_graph import release as release_module
-from ldn_graph.build import stamp_version
-from ldn_graph.describe import DATASET, description_of, download_url
-from ldn_graph.load import parse_file
-from ldn_graph.prefixes import DCAT, LDN, ONTOLOGY_IRI, SPDX, VOID, turtle_header
-from ldn_graph.release import (
+from ldn_graph.graph import release as release_module
+from ldn_graph.graph.build import stamp_version
+from ldn_graph.graph.dataset_description import DATASET, description_of, download_url
+from ldn_graph.graph.load import parse_file
+from ldn_graph.graph.release import (
     CHECKSUMS,
     MANIFEST,
     InvalidGraph,
@@ -32,7 +31,8 @@ from ldn_graph.release import (
     make_release,
     verify_release,
 )
-from ldn_graph.validate import load_shapes
+from ldn_graph.graph.validate import load_shapes
+from ldn_graph.vocab.prefixes import DCAT, LDN, ONTOLOGY_IRI, SPDX, VOID, turtle_header
 
 ROOT = Path(__file__).resolve().parents[2]
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld"}
@@ -99,7 +99,7 @@ def test_shapes_are_the_merged_shapes_validation_uses(released):
 
 
 def test_mapping_set_is_shipped(released):
-    pytest.importorskip("ldn_graph.mappings")
+    pytest.importorskip("ldn_graph.graph.mappings")
     rows = (released.path / "ldn-graph.sssom.tsv").read_text(encoding="utf-8").splitlines()
     assert any(line.startswith("#mapping_set_id:") for line in rows)
     assert sum(1 for line in rows if line.startswith("ldn:")) > 10

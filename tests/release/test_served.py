@@ -19,9 +19,9 @@ import requests
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
-from ldn_graph.describe import DATASET
-from ldn_graph.prefixes import VOID
-from ldn_graph.release import make_release, verify_release
+from ldn_graph.graph.dataset_description import DATASET
+from ldn_graph.graph.release import make_release, verify_release
+from ldn_graph.vocab.prefixes import VOID
 from ldn_graph.web import create_app
 from ldn_graph.web.config import ServeConfig
 
@@ -287,8 +287,8 @@ def test_a_release_cut_short_is_refused_and_the_previous_keeps_serving(
 
 
 def test_a_release_whose_triples_disagree_with_its_manifest_is_refused(released, tmp_path):
-    from ldn_graph.release import CHECKSUMS, MANIFEST, Manifest, checksums_text, sha256_of
-    from ldn_graph.store import StoreLoadError, load_release
+    from ldn_graph.graph.release import CHECKSUMS, MANIFEST, Manifest, checksums_text, sha256_of
+    from ldn_graph.serving.stores import StoreLoadError, load_release
 
     # Consistent hashes, but a manifest that claims another number of triples: only loading finds it.
     copy = tmp_path / released.version

@@ -20,10 +20,10 @@ from rdflib import Graph, URIRef
 from rdflib import Literal as RdfLiteral
 from sparql_fuzz_grammar import competency_queries, valid_queries
 
-from ldn_graph.prefixes import PREFIXES
-from ldn_graph.sparql_engine import QueryEngine
-from ldn_graph.sparql_protocol import ProtocolRequest
-from ldn_graph.store import load_store
+from ldn_graph.serving.engine import QueryEngine
+from ldn_graph.serving.protocol import ProtocolRequest
+from ldn_graph.serving.stores import load_store
+from ldn_graph.vocab.prefixes import PREFIXES
 
 XSD = PREFIXES["xsd"]
 NUMERIC = {

@@ -15,7 +15,7 @@ from http_wire import read_message
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
-from ldn_graph.fair_use import Admission, FairUse, FairUsePolicy, Refusal
+from ldn_graph.serving.fair_use import Admission, FairUse, FairUsePolicy, Refusal
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
 CHEAP = "ASK { ?s ?p ?o }"

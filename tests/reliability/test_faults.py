@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from ldn_graph.engine_process import query_threads, runs_lowered
+from ldn_graph.serving.engine_pool import query_threads, runs_lowered
 
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { " + " ".join(f"?s{i} ?p{i} ?o{i} ." for i in range(8)) + " }"
 TIMEOUT = 2.0
@@ -32,7 +32,7 @@ def _children(pid: int) -> list[int]:
 
 
 def _engines(server) -> list[int]:
-    from ldn_graph.engine_process import engine_processes
+    from ldn_graph.serving.engine_pool import engine_processes
 
     return engine_processes(server.process.pid)
 
@@ -121,7 +121,7 @@ def _running(pid: int) -> bool:
 def test_a_runaway_query_ends_even_when_its_worker_dies(one_worker):
     """An engine process whose worker is killed mid-query stops itself at its CPU limit: the time limit
     and ORPHAN_MARGIN seconds (engine_process.py), not whenever the query would have finished."""
-    from ldn_graph.engine_process import ORPHAN_MARGIN, _cpu_seconds, engine_processes
+    from ldn_graph.serving.engine_pool import ORPHAN_MARGIN, _cpu_seconds, engine_processes
 
     _ok(one_worker, "warm")
     (worker,) = _children(one_worker.process.pid)
@@ -166,7 +166,7 @@ def test_a_runaway_query_ends_even_when_its_worker_dies(one_worker):
 def test_a_killed_main_process_takes_its_workers_spawners_and_engines_with_it(built_graph, launch, tmp_path):
     """SIGKILL to the main process (a supervisor's last resort, the OOM killer) leaves nothing serving:
     no worker keeps the listening socket, so a new server can bind the port at once."""
-    from ldn_graph.engine_process import process_tree
+    from ldn_graph.serving.engine_pool import process_tree
 
     server = launch("--release", str(built_graph), "--workers", "2", log=tmp_path / "server.log")
     tree: list[int] = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from ldn_graph.metrics import STATUSES, RequestMetrics
+from ldn_graph.serving.metrics import STATUSES, RequestMetrics
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = re.compile(

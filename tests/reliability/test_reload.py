@@ -19,9 +19,9 @@ from urllib.parse import quote
 import pytest
 import requests
 
-import ldn_graph.release as release_module
-from ldn_graph.describe import DATASET
-from ldn_graph.release import make_release
+import ldn_graph.graph.release as release_module
+from ldn_graph.graph.dataset_description import DATASET
+from ldn_graph.graph.release import make_release
 
 ROOT = Path(__file__).resolve().parents[2]
 READERS = 50

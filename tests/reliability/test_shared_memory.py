@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from ldn_graph.shared_memory import SharedMemory
+from ldn_graph.serving.shared_memory import SharedMemory
 
 
 def test_threads_of_two_processes_taking_two_locks_never_see_a_false_deadlock():

@@ -23,9 +23,9 @@ from stores import (
     start_virtuoso,
 )
 
-from ldn_graph.build import write_graph
-from ldn_graph.graph_store import GraphStore, push_release
-from ldn_graph.remote_store import RemoteStore
+from ldn_graph.graph.build import write_graph
+from ldn_graph.graph.publish import GraphStore, push_release
+from ldn_graph.serving.remote_store import RemoteStore
 
 TESTS = Path(__file__).resolve().parents[1]
 PROTOCOL_GRAPHS = TESTS / "w3c" / "protocol-graphs.nq"

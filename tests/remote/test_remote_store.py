@@ -15,9 +15,9 @@ from live_server import free_port
 from stores import system_binary, wait_for_port
 
 from ldn_graph.errors import LdnGraphError
-from ldn_graph.graph_store import GraphStore, push_release
-from ldn_graph.prefixes import PREFIXES
-from ldn_graph.remote_store import RemoteStore, RemoteStoreError, RemoteTimeout
+from ldn_graph.graph.publish import GraphStore, push_release
+from ldn_graph.serving.remote_store import RemoteStore, RemoteStoreError, RemoteTimeout
+from ldn_graph.vocab.prefixes import PREFIXES
 
 
 def test_ask_construct_and_prefixes(remote):

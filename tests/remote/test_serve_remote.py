@@ -20,7 +20,7 @@ import pytest
 import requests
 from stores import VirtuosoServer, portable_answer, serve_options
 
-from ldn_graph.graph_store import GraphStore, push_data, push_release
+from ldn_graph.graph.publish import GraphStore, push_data, push_release
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))

@@ -15,8 +15,8 @@ import pytest
 import requests
 from stores import VIRTUOSO_CREDENTIALS, VIRTUOSO_GRAPH, VirtuosoServer
 
-from ldn_graph.remote_store import RemoteStore, RemoteTimeout
-from ldn_graph.sparql_protocol import BadRequest
+from ldn_graph.serving.protocol import BadRequest
+from ldn_graph.serving.remote_store import RemoteStore, RemoteTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = (ROOT / "docs" / "scale-out.md").read_text(encoding="utf-8")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ldn_graph.query_guard import MAX_BRANCHES, MAX_DEPTH, QueryGuard
-from ldn_graph.sparql_protocol import BadRequest
+from ldn_graph.serving.guard import MAX_BRANCHES, MAX_DEPTH, QueryGuard
+from ldn_graph.serving.protocol import BadRequest
 
 QUERIES = Path(__file__).resolve().parents[2] / "queries"
 HELD = frozenset({"https://w3id.org/ldngraph/graph/held"})

@@ -14,11 +14,11 @@ import requests
 from click.testing import CliRunner
 
 from ldn_graph import cli
-from ldn_graph.engine_process import EngineCrashed, EnginePool, engine_processes, runs_lowered
-from ldn_graph.query_guard import QueryGuard
-from ldn_graph.sparql_engine import QueryEngine
-from ldn_graph.sparql_protocol import ProtocolRequest
-from ldn_graph.store import load_store
+from ldn_graph.serving.engine import QueryEngine
+from ldn_graph.serving.engine_pool import EngineCrashed, EnginePool, engine_processes, runs_lowered
+from ldn_graph.serving.guard import QueryGuard
+from ldn_graph.serving.protocol import ProtocolRequest
+from ldn_graph.serving.stores import load_store
 
 # Every triple against every other, eight times over: far more than a second of work on any machine,
 # and all of it inside one engine call that Python cannot interrupt.
@@ -70,7 +70,7 @@ def test_others_keep_their_latency_beside_runaways(guarded):
 
 def _engine_processes(server) -> list[int]:
     """The engine processes of the server: named descendants of its workers."""
-    from ldn_graph.engine_process import engine_processes
+    from ldn_graph.serving.engine_pool import engine_processes
 
     return engine_processes(server.process.pid)
 
@@ -123,7 +123,7 @@ def test_an_engine_that_aborts_is_replaced(release_store):
 def test_an_idle_engine_killed_as_it_is_borrowed_costs_no_query(release_store, monkeypatch):
     """A kill in flight can leave an idle engine process looking alive when a query borrows it; the
     query, read-only, is asked again of a new process instead of failing with 503."""
-    from ldn_graph import engine_process
+    from ldn_graph.serving import engine_pool as engine_process
 
     pool = EnginePool(QueryEngine(release_store, timeout=5))
     try:
@@ -261,7 +261,7 @@ def test_engines_started_later_do_not_pin_what_the_worker_wrote_since(release_st
 
 
 def test_a_killed_spawner_is_replaced(release_store):
-    from ldn_graph.engine_process import ENGINE_NAME, SPAWNER_NAME, engine_processes
+    from ldn_graph.serving.engine_pool import ENGINE_NAME, SPAWNER_NAME, engine_processes
 
     pool = EnginePool(QueryEngine(release_store, timeout=5))
     try:

@@ -12,8 +12,8 @@ import time
 import pytest
 import requests
 
-from ldn_graph.query_guard import QueryGuard
-from ldn_graph.sparql_protocol import BadRequest
+from ldn_graph.serving.guard import QueryGuard
+from ldn_graph.serving.protocol import BadRequest
 
 HELD = "http://kasei.us/2009/09/sparql/data/data1.rdf"
 

@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import synthetic  # noqa: E402
 
-from ldn_graph.prefixes import SH  # noqa: E402
-from ldn_graph.validate import load_shapes  # noqa: E402
+from ldn_graph.graph.validate import load_shapes  # noqa: E402
+from ldn_graph.vocab.prefixes import SH  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +81,10 @@ def test_generation_is_deterministic(generated, tmp_path):
 
 
 def test_a_build_in_a_store_gives_the_same_bytes_and_report(generated):
-    """Large graphs are built in an Oxigraph store (ldn_graph.store_graph): the same dumps and the
+    """Large graphs are built in an Oxigraph store (ldn_graph.graph.store_graph): the same dumps and the
     same validation report, violation for violation, as the build in an rdflib graph."""
-    from ldn_graph.build import build_graph, serialise
-    from ldn_graph.validate import check_project
+    from ldn_graph.graph.build import build_graph, serialise
+    from ldn_graph.graph.validate import check_project
 
     directory, _ = generated
     in_rdflib, in_store = build_graph(directory), build_graph(directory, store=True)

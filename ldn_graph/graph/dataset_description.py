@@ -1,0 +1,397 @@
+"""The dataset's description of itself (VoID + DCAT), generated from the graph, never written by hand.
+
+The counts describe the release graph exactly as published and served, the description included, so
+that ``void:triples`` equals the endpoint's own ``COUNT(*)`` over its default graph. The description
+counts itself by iterating to a fixed point: counting it adds nodes (class partitions of
+``void:Dataset``…), after which only the numbers change, never the number of triples.
+
+The release's files are described apart (``describe_distributions``), in ``void.ttl`` and at
+``/.well-known/void``: a dump cannot hold its own size and checksum.
+
+The description follows DCAT-AP 3.0 (checked against its SHACL shapes in ``tests/dcat-ap/``): agents,
+licence, theme, media types and checksum algorithm are typed nodes, not strings. What DCAT-AP needs to
+know about other vocabularies' terms (that the licence is a ``dct:LicenseDocument``, the theme a
+``skos:Concept``…) is added where the description is published on its own (``with_term_facts``), not
+to the graph, which types only its own nodes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+
+from ldn_graph.errors import LdnGraphError
+from ldn_graph.graph.store_graph import StoreGraph
+from ldn_graph.vocab.prefixes import (
+    BASE,
+    DCAT,
+    FOAF,
+    ID,
+    LDN,
+    PREFIXES,
+    PROV,
+    SCHEMES,
+    SOURCE_ARTICLE,
+    SPDX,
+    VCARD,
+    VOID,
+    Scheme,
+    bind_prefixes,
+    shorten,
+)
+
+DATASET = URIRef(ID + "dataset")
+LICENSE = URIRef("https://creativecommons.org/licenses/by-sa/4.0/")
+SPARQL_ENDPOINT = URIRef("https://w3id.org/ldngraph/sparql")
+EXAMPLE_RESOURCES = ("naltrexone", "low-dose-naltrexone", "statement/ldn-efficacy-long-covid")
+MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch)
+DESCRIPTION_SPACE = ID + "dataset"  # the dataset node and every node of its description lie under this
+DOWNLOADS = "https://w3id.org/ldngraph/downloads/"
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+HOME = URIRef(BASE)  # the dataset's home: the server's landing page (docs/w3id.md)
+CONTRIBUTORS = URIRef(f"{DESCRIPTION_SPACE}/contributors")  # creator and publisher
+CONTRIBUTORS_NAME = "ldn-graph contributors"  # as the package metadata names its authors
+CONTACT_POINT = URIRef(f"{DESCRIPTION_SPACE}/contact-point")
+KEYWORDS = ("low-dose naltrexone", "naltrexone", "knowledge graph", "evidence", "linked data")
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
+DATA_THEMES = URIRef(EU_AUTHORITY + "data-theme")
+HEALTH_THEME = URIRef(EU_AUTHORITY + "data-theme/HEAL")
+#: Media type -> the code of the same format in the EU file-type table, which gives each code's media
+#: type (checked in its version 20171213-0; see docs/releases.md). A format that version lacks
+#: (Markdown) is named by its media type.
+FILE_TYPES = {
+    "text/turtle": "RDF_TURTLE",
+    "application/n-triples": "RDF_N_TRIPLES",
+    "application/ld+json": "JSON_LD",
+    "text/tab-separated-values": "TSV",
+}
+_MOST_ROUNDS = 8
+
+
+def scheme_of_iri(iri: str) -> Scheme | None:
+    """The identifier scheme whose canonical IRI template produced ``iri``, if any."""
+    for scheme in SCHEMES.values():
+        if scheme.iri_template and iri.startswith(scheme.iri_template.split("{id}")[0]):
+            return scheme
+    return None
+
+
+def linkset_iri(scheme: Scheme) -> URIRef:
+    return LDN[f"dataset/linkset/{scheme.key}"]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
+
+
+@dataclass
+class _Census:
+    """What VoID counts, gathered one triple at a time so that the description's own triples can be
+    added to a copy without counting the whole graph again."""
+
+    triples: int = 0
+    subjects: set = field(default_factory=set)
+    predicates: set = field(default_factory=set)
+    typings: Counter = field(default_factory=Counter)  # class -> instances
+    links: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+
+    def add(self, triples: Iterable[tuple]) -> _Census:
+        for subject, predicate, obj in triples:
+            self.triples += 1
+            self.subjects.add(subject)
+            self.predicates.add(predicate)
+            if predicate == RDF.type:
+                self.typings[obj] += 1
+            elif predicate in MAPPING_PREDICATES:
+                scheme = scheme_of_iri(str(obj))
+                if scheme is not None:
+                    self.links[scheme.key][predicate] += 1
+        return self
+
+    def copy(self) -> _Census:
+        links = defaultdict(Counter, {key: Counter(counts) for key, counts in self.links.items()})
+        return _Census(self.triples, set(self.subjects), set(self.predicates), Counter(self.typings), links)
+
+    @property
+    def entities(self) -> int:
+        return sum(1 for s in self.subjects if isinstance(s, URIRef) and str(s).startswith(ID))
+
+    @property
+    def vocabularies(self) -> list[str]:
+        terms = self.predicates | set(self.typings)
+        used = {ns for term in terms for ns in PREFIXES.values() if str(term).startswith(ns)}
+        return sorted(used - {PREFIXES["ldn"], PREFIXES["ldns"]})
+
+
+def _census_of(graph: Graph | StoreGraph) -> _Census:
+    """What VoID counts in ``graph``; asked of the store itself for a graph held in one (a pass in Python
+    over 10^6 triples took a minute)."""
+    if not isinstance(graph, StoreGraph):
+        return _Census().add(graph)
+    store, term = graph.store, graph.term
+    census = _Census(triples=len(graph))
+    census.subjects = {term(row["s"]) for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }")}
+    census.predicates = {term(row["p"]) for row in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}
+    typings = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ ?s <{RDF.type}> ?c }} GROUP BY ?c"
+    for row in store.query(typings):
+        census.typings[term(row["c"])] = int(row["n"].value)
+    mappings = " ".join(f"<{predicate}>" for predicate in MAPPING_PREDICATES)
+    links = f"SELECT ?p ?o (COUNT(*) AS ?n) WHERE {{ VALUES ?p {{ {mappings} }} ?s ?p ?o }} GROUP BY ?p ?o"
+    for row in store.query(links):
+        scheme = scheme_of_iri(row["o"].value)
+        if scheme is not None:
+            census.links[scheme.key][term(row["p"])] += int(row["n"].value)
+    return census
+
+
+def describe_dataset(graph: Graph | StoreGraph, version: str, issued: dt.date) -> None:
+    """Add the VoID/DCAT description of ``graph`` to ``graph`` itself, counting the description too."""
+    base = _census_of(graph)
+    description = Graph()
+    for _ in range(_MOST_ROUNDS):
+        census = base.copy().add(t for t in description if t not in graph)
+        revised = _description(census, version, issued)
+        if set(revised) == set(description):
+            break
+        description = revised
+    else:  # each round after the second changes numbers only; not settling means a bug here
+        raise LdnGraphError(f"the dataset description did not settle in {_MOST_ROUNDS} rounds")
+    for triple in description:
+        graph.add(triple)
+
+
+def _description(census: _Census, version: str, issued: dt.date) -> Graph:
+    graph = Graph()
+    d = DATASET
+    add = graph.add
+    add((d, RDF.type, VOID.Dataset))
+    add((d, RDF.type, DCAT.Dataset))
+    add((d, RDFS.label, Literal("ldn-graph: a knowledge graph of low-dose naltrexone", lang="en")))
+    add((d, DCTERMS.title, Literal("ldn-graph", lang="en")))
+    add(
+        (
+            d,
+            DCTERMS.description,
+            Literal(
+                "Claims about low-dose naltrexone — its drug, metabolite, receptors, mechanisms, conditions, studies, "
+                "doses and regulatory status — each as a statement with its evidence status and sources, derived "
+                "from the WikiProjectMed article 'Low-dose naltrexone' and the references it cites.",
+                lang="en",
+            ),
+        )
+    )
+    add((d, DCTERMS.license, LICENSE))
+    add(
+        (
+            d,
+            DCTERMS.rights,
+            Literal(
+                "CC BY-SA 4.0. Attribution: ldn-graph, derived from the WikiProjectMed article "
+                "'Low-dose naltrexone' (CC BY-SA).",
+                lang="en",
+            ),
+        )
+    )
+    add((d, DCTERMS.creator, CONTRIBUTORS))
+    add((d, DCTERMS.publisher, CONTRIBUTORS))
+    add((CONTRIBUTORS, RDF.type, FOAF.Agent))
+    add((CONTRIBUTORS, RDFS.label, Literal(CONTRIBUTORS_NAME, lang="en")))
+    add((CONTRIBUTORS, FOAF.name, Literal(CONTRIBUTORS_NAME)))
+    # No e-mail address is published; the home page is where the project is reached.
+    add((d, DCAT.contactPoint, CONTACT_POINT))
+    add((CONTACT_POINT, RDF.type, VCARD.Kind))
+    add((CONTACT_POINT, RDFS.label, Literal("ldn-graph contact point", lang="en")))
+    add((CONTACT_POINT, VCARD.fn, Literal(CONTRIBUTORS_NAME)))
+    add((CONTACT_POINT, VCARD.hasURL, HOME))
+    # The article is not a dataset, so not a dct:source in DCAT-AP's sense: the graph is derived from it,
+    # as each of its statements is.
+    add((d, PROV.wasDerivedFrom, SOURCE_ARTICLE))
+    for keyword in KEYWORDS:
+        add((d, DCAT.keyword, Literal(keyword, lang="en")))
+    add((d, DCAT.theme, HEALTH_THEME))
+    add((d, DCTERMS.issued, Literal(issued.isoformat(), datatype=XSD.date)))
+    add((d, OWL.versionInfo, Literal(version)))
+    add((d, DCAT.version, Literal(version)))
+    add((d, VOID.uriSpace, Literal(ID)))
+    add((d, VOID.sparqlEndpoint, SPARQL_ENDPOINT))
+    add((d, VOID.triples, Literal(census.triples, datatype=XSD.integer)))
+    add((d, VOID.entities, Literal(census.entities, datatype=XSD.integer)))
+    add((d, VOID.distinctSubjects, Literal(len(census.subjects), datatype=XSD.integer)))
+    add((d, VOID.properties, Literal(len(census.predicates), datatype=XSD.integer)))
+    add((d, VOID.classes, Literal(len(census.typings), datatype=XSD.integer)))
+    for namespace in census.vocabularies:
+        add((d, VOID.vocabulary, URIRef(namespace)))
+    for name in EXAMPLE_RESOURCES:
+        add((d, VOID.exampleResource, LDN[name]))
+
+    for cls, count in sorted(census.typings.items()):
+        partition = LDN[f"dataset/class/{_slug(shorten(str(cls)))}"]
+        add((d, VOID.classPartition, partition))
+        add((partition, RDF.type, VOID.Dataset))
+        add((partition, RDFS.label, Literal(f"instances of {shorten(str(cls))}", lang="en")))
+        add((partition, VOID["class"], cls))
+        add((partition, VOID.entities, Literal(count, datatype=XSD.integer)))
+
+    for key, by_predicate in sorted(census.links.items()):
+        scheme = SCHEMES[key]
+        linkset = linkset_iri(scheme)
+        target = LDN[f"dataset/external/{key}"]
+        add((d, VOID.subset, linkset))
+        add((linkset, RDF.type, VOID.Linkset))
+        add((linkset, RDFS.label, Literal(f"mappings to {scheme.label}", lang="en")))
+        add((linkset, VOID.subjectsTarget, d))
+        add((linkset, VOID.objectsTarget, target))
+        add((linkset, VOID.triples, Literal(sum(by_predicate.values()), datatype=XSD.integer)))
+        for predicate in sorted(by_predicate):
+            add((linkset, VOID.linkPredicate, predicate))
+        add((target, RDF.type, VOID.Dataset))
+        add((target, RDFS.label, Literal(scheme.label, lang="en")))
+        add((target, VOID.uriSpace, Literal(scheme.iri_template.split("{id}")[0])))
+    return graph
+
+
+def in_description(node) -> bool:
+    """True for the dataset node and every node of its description (partitions, linksets, files)."""
+    return isinstance(node, URIRef) and (node == DATASET or str(node).startswith(f"{DATASET}/"))
+
+
+def description_of(graph: Graph | StoreGraph) -> Graph:
+    """The dataset's description held in ``graph`` (every triple about a node of the description), with
+    the facts about other vocabularies' terms that it uses (``with_term_facts``)."""
+    description = bind_prefixes(Graph())
+    if isinstance(graph, StoreGraph):  # the store picks them out, instead of a pass in Python
+        about = f'FILTER(?s = <{DATASET}> || STRSTARTS(STR(?s), "{DATASET}/"))'
+        rows = graph.store.query(f"SELECT ?s ?p ?o WHERE {{ ?s ?p ?o {about} }}")
+        triples = ((graph.term(row["s"]), graph.term(row["p"]), graph.term(row["o"])) for row in rows)
+    else:
+        triples = (triple for triple in graph if in_description(triple[0]))
+    for triple in triples:
+        description.add(triple)
+    return with_term_facts(description)
+
+
+def _term_facts() -> Graph:
+    """What DCAT-AP's range shapes need to know about the terms of other vocabularies that the
+    description uses as values: their classes, and the labels their own vocabularies give them."""
+    facts = Graph()
+    add = facts.add
+    add((LICENSE, RDF.type, DCTERMS.LicenseDocument))
+    add(
+        (
+            LICENSE,
+            RDFS.label,
+            Literal("Creative Commons Attribution-ShareAlike 4.0 International", lang="en"),
+        )
+    )
+    add((HEALTH_THEME, RDF.type, SKOS.Concept))
+    add((HEALTH_THEME, SKOS.prefLabel, Literal("Health", lang="en")))
+    add((HEALTH_THEME, SKOS.inScheme, DATA_THEMES))
+    add((DATA_THEMES, RDF.type, SKOS.ConceptScheme))
+    add((DATA_THEMES, DCTERMS.title, Literal("Data theme Named Authority List", lang="en")))
+    add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
+    return facts
+
+
+_TERM_FACTS = _term_facts()
+
+
+def term_facts(description: Graph) -> Graph:
+    """The facts about each other vocabulary's term that ``description`` refers to, and about the terms
+    those facts refer to (a concept's scheme)."""
+    facts = Graph()
+    pending = set(description.objects())
+    seen: set = set()
+    while pending:
+        term = pending.pop()
+        seen.add(term)
+        for _, predicate, obj in _TERM_FACTS.triples((term, None, None)):
+            facts.add((term, predicate, obj))
+            if obj not in seen:
+                pending.add(obj)
+    return facts
+
+
+def with_term_facts(description: Graph) -> Graph:
+    """``description`` with :func:`term_facts` added to it; returns ``description``."""
+    description += term_facts(description)
+    return description
+
+
+class DescribedFile(Protocol):
+    """What the description says about one file of a release (``release.ReleaseFile`` is one)."""
+
+    name: str
+    role: str  # "graph" for a dump of the whole dataset; else ontology, shapes, mappings, ...
+    title: str
+    media_type: str  # of the content, e.g. text/turtle also for the gzipped Turtle
+    compressed: bool
+    sha256: str
+    size: int
+
+
+def download_url(version: str, name: str) -> URIRef:
+    """The persistent download IRI of a release's file; servers map ``/downloads/`` onto it."""
+    return URIRef(f"{DOWNLOADS}{version}/{name}")
+
+
+def distribution_iri(version: str, name: str) -> URIRef:
+    return URIRef(f"{DATASET}/distribution/{version}/{name}")
+
+
+def file_format(media_type: str) -> URIRef:
+    """The ``dct:format`` of a file: its EU file-type code, else its media type."""
+    code = FILE_TYPES.get(media_type)
+    return URIRef(f"{EU_AUTHORITY}file-type/{code}") if code else URIRef(IANA_MEDIA_TYPES + media_type)
+
+
+def describe_distributions(version: str, issued: dt.date, files: Sequence[DescribedFile]) -> Graph:
+    """DCAT distributions of a release's files: format, media type, issue date, byte size, SHA-256 and
+    download URL; VoID data dumps for the files that hold the whole graph."""
+    graph = bind_prefixes(Graph())
+    add = graph.add
+    access = URIRef(f"{DOWNLOADS}{version}/")
+
+    def typed(term: URIRef, *classes: URIRef) -> URIRef:
+        for cls in classes:
+            add((term, RDF.type, cls))
+        return term
+
+    for described in sorted(files, key=lambda f: f.name):
+        distribution = distribution_iri(version, described.name)
+        url = download_url(version, described.name)
+        checksum = URIRef(f"{distribution}/sha256")
+        media_type = URIRef(IANA_MEDIA_TYPES + described.media_type)
+        add((DATASET, DCAT.distribution, distribution))
+        add((distribution, RDF.type, DCAT.Distribution))
+        add((distribution, DCTERMS.title, Literal(described.title, lang="en")))
+        add((distribution, DCTERMS.license, LICENSE))
+        add((distribution, DCTERMS.issued, Literal(issued.isoformat(), datatype=XSD.date)))
+        # DCAT-AP's shapes check each URL's class (rdfs:Resource), which no reasoner is there to infer.
+        add((distribution, DCAT.downloadURL, typed(url, RDFS.Resource)))
+        add((distribution, DCAT.accessURL, typed(access, RDFS.Resource)))
+        add((distribution, DCAT.mediaType, typed(media_type, DCTERMS.MediaType)))
+        add(
+            (
+                distribution,
+                DCTERMS["format"],
+                typed(file_format(described.media_type), DCTERMS.MediaTypeOrExtent),
+            )
+        )
+        if described.compressed:
+            gzip = typed(URIRef(IANA_MEDIA_TYPES + "application/gzip"), DCTERMS.MediaType)
+            add((distribution, DCAT.compressFormat, gzip))
+        add((distribution, DCAT.byteSize, Literal(described.size, datatype=XSD.nonNegativeInteger)))
+        add((distribution, SPDX.checksum, checksum))
+        add((checksum, RDF.type, SPDX.Checksum))
+        add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        add((checksum, SPDX.checksumValue, Literal(described.sha256, datatype=XSD.hexBinary)))
+        if described.role == "graph":
+            add((DATASET, VOID.dataDump, url))
+    return with_term_facts(graph)

@@ -1,0 +1,310 @@
+"""Check the graph against the SHACL shapes (pySHACL) and the contract rules shapes cannot say.
+
+The library returns data (a ``ValidationReport`` of ``Violation``s); the CLI maps it to exit codes.
+Each violation names the file(s) describing the node, the node, the rule (the shape's name) and a
+message a curator can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from pyshacl import validate as pyshacl_validate
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
+
+from ldn_graph import resources
+from ldn_graph.graph import evidence_checks
+from ldn_graph.graph.build import BuildResult, as_rdflib, build_graph
+from ldn_graph.graph.load import SHAPES_FILE, LoadedSources, parse_file
+from ldn_graph.graph.store_graph import StoreGraph
+from ldn_graph.vocab.prefixes import BIOLINK, ONTOLOGY, SCHEMES, SH, bind_prefixes, shorten
+
+log = logging.getLogger(__name__)
+IDENTIFIER_SHAPE = URIRef(ONTOLOGY + "shape/IdentifierPattern")
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Violation:
+    files: tuple[str, ...]
+    focus: str
+    rule: str
+    message: str
+    path: str = ""
+    value: str = ""
+    severity: str = "Violation"
+
+    def describe(self) -> str:
+        where = ", ".join(self.files) or "(built graph)"
+        detail = f" [{self.path}]" if self.path else ""
+        value = f" (value: {self.value})" if self.value else ""
+        return f"{where}: {self.focus}{detail}: {self.rule}: {self.message}{value}"
+
+
+@dataclass
+class ValidationReport:
+    conforms: bool
+    triples: int
+    violations: list[Violation] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "conforms": self.conforms,
+                "triples": self.triples,
+                "violations": [asdict(v) for v in self.violations],
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+
+    def rules(self) -> set[str]:
+        return {v.rule for v in self.violations}
+
+
+def identifier_pattern() -> str:
+    """One regular expression accepting exactly the identifier CURIEs of the scheme table."""
+    alternatives = sorted(f"{re.escape(s.curie_prefix)}:(?:{s.pattern})" for s in SCHEMES.values())
+    return "^(?:" + "|".join(alternatives) + ")$"
+
+
+def load_shapes(root: Path | None = None) -> Graph:
+    """The shapes file plus the identifier-pattern shape generated from the scheme table."""
+    shapes = parse_file(resources.ontology_dir(root) / SHAPES_FILE, allow_blank_nodes=True)
+    shape = IDENTIFIER_SHAPE
+    prop = URIRef(ONTOLOGY + "shape/IdentifierPattern/identifier")
+    shapes.add((shape, RDF.type, SH.NodeShape))
+    shapes.add((shape, RDFS.label, Literal("identifiers follow their scheme's pattern", lang="en")))
+    shapes.add((shape, SH.targetSubjectsOf, DCTERMS.identifier))
+    shapes.add((shape, SH.property, prop))
+    shapes.add((prop, SH.path, DCTERMS.identifier))
+    shapes.add((prop, SH.datatype, URIRef("http://www.w3.org/2001/XMLSchema#string")))
+    shapes.add((prop, SH.pattern, Literal(identifier_pattern())))
+    shapes.add(
+        (
+            prop,
+            SH.message,
+            Literal(
+                "dcterms:identifier must be a CURIE of a known scheme in Biolink casing that matches the scheme's "
+                "pattern (e.g. CHEBI:7465, MONDO:0005011, doi:10.… in lower case); see ldn_graph/vocab/prefixes.py.",
+                lang="en",
+            ),
+        )
+    )
+    return bind_prefixes(shapes)
+
+
+def _rule_index(shapes: Graph) -> dict[tuple[str, str], str]:
+    """(path, message) of every property shape -> the name of the node shape holding it.
+
+    Validators report a property shape's blank node, whose identifier need not survive into the report;
+    its path and message do, and each is unique among our shapes."""
+    index: dict[tuple[str, str], str] = {}
+    for owner, prop in shapes.subject_objects(SH.property):
+        if isinstance(owner, URIRef):
+            for message in shapes.objects(prop, SH.message):
+                index[(str(shapes.value(prop, SH.path)), str(message))] = _tail(owner)
+    return index
+
+
+def _tail(shape: URIRef) -> str:
+    return str(shape).rsplit("/shape/", 1)[-1].split("/", 1)[0]
+
+
+def _files_for(node, data: Graph, sources: LoadedSources | None) -> tuple[str, ...]:
+    """The files describing ``node``, or, for a node described nowhere, the files that refer to it."""
+    if sources is None:
+        return ()
+    files = sources.files_of(node) or [f for s in set(data.subjects(None, node)) for f in sources.files_of(s)]
+    return tuple(sorted({str(f) for f in files}))
+
+
+ENGINES = ("turbo", "pyshacl")
+
+
+def _validator(engine: str):
+    if engine == "pyshacl":
+        return pyshacl_validate
+    if engine == "turbo":
+        try:
+            from pyshacl_turbo import validate as turbo_validate
+        except ImportError:  # the reference engine always works; the fast one is an optimisation
+            log.warning("pyshacl-turbo is not installed; validating with pySHACL")
+            return pyshacl_validate
+        return turbo_validate
+    raise ValueError(f"unknown validation engine {engine!r} (choose from {', '.join(ENGINES)})")
+
+
+def _shacl_input(data: Graph | StoreGraph, validator):
+    """What the SHACL engine reads: an rdflib graph as it is; a store's graph as N-Triples text, which
+    pyshacl-turbo parses natively (handed the store itself, pyshacl-turbo 0.6 reports violations in the
+    LDN graph that no other input shows), or as an rdflib graph for pySHACL."""
+    if not isinstance(data, StoreGraph):
+        return data
+    if validator is not pyshacl_validate:
+        try:
+            from pyshacl_turbo.rdf import Input
+        except ImportError:  # a later pyshacl-turbo without it: read through rdflib, slower but the same
+            return as_rdflib(data)
+        # The prefixes an rdflib graph of the build has: the engine writes its messages with them.
+        namespaces = {prefix: str(namespace) for prefix, namespace in bind_prefixes(Graph()).namespaces()}
+        return Input(data.ntriples().decode("utf-8"), "nt", None, {}, namespaces)
+    return as_rdflib(data)
+
+
+def shacl_violations(
+    data: Graph | StoreGraph, shapes: Graph, sources: LoadedSources | None, engine: str = "turbo"
+) -> list[Violation]:
+    """Run SHACL. pySHACL is the reference; pyshacl-turbo gives identical reports on our shapes (the
+    test suite checks every shape fixture with both) about fifty times faster, so it is the default."""
+    validator = _validator(engine)
+    conforms, results, _ = validator(
+        _shacl_input(data, validator),
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+    )
+    if conforms:
+        return []
+    rules = _rule_index(shapes)
+    found = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        focus = results.value(result, SH.focusNode)
+        shape = results.value(result, SH.sourceShape)
+        messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
+        path = results.value(result, SH.resultPath)
+        value = results.value(result, SH.value)
+        severity = results.value(result, SH.resultSeverity)
+        if isinstance(shape, URIRef):
+            rule = _tail(shape)
+        else:
+            rule = rules.get((str(path), messages[0] if messages else ""), "shape")
+        found.append(
+            Violation(
+                files=_files_for(focus, data, sources),
+                focus=shorten(str(focus)) if isinstance(focus, URIRef) else str(focus),
+                rule=rule,
+                message=messages[0] if messages else "violates the shape",
+                path=shorten(str(path)) if isinstance(path, URIRef) else "",
+                value=(shorten(str(value)) if isinstance(value, URIRef) else str(value))
+                if value is not None
+                else "",
+                severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+            )
+        )
+    return found
+
+
+def normalise_text(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+class ArticleText:
+    """The source article, spacing normalised, answering "is this passage in it?".
+
+    A quotation usually starts where a sentence starts, so the places sentences start are indexed by
+    their first characters and a quotation is compared there first; only one found at none of them is
+    looked for in the whole text. Same answers as ``passage in text``, without scanning a long article
+    once per statement (quadratic in graph size)."""
+
+    KEY = 24
+    _SENTENCE_END = re.compile(r"[.!?\]\"')] ")
+
+    def __init__(self, article: str) -> None:
+        self.text = normalise_text(article)
+        self.starts: dict[str, list[int]] = {}
+        for start in [0, *(m.end() for m in self._SENTENCE_END.finditer(self.text))]:
+            self.starts.setdefault(self.text[start : start + self.KEY], []).append(start)
+        self.known: dict[str, bool] = {}
+
+    def __contains__(self, passage: str) -> bool:
+        passage = normalise_text(passage)
+        found = self.known.get(passage)
+        if found is None:
+            found = any(self.text.startswith(passage, at) for at in self.starts.get(passage[: self.KEY], ()))
+            found = self.known[passage] = found or passage in self.text
+        return found
+
+
+def supporting_text_violations(data: Graph, sources: LoadedSources | None, article: str) -> list[Violation]:
+    """Each statement's quotation must stand verbatim in the source article (spacing aside), so a
+    reader can always find the sentence a claim comes from."""
+    haystack = ArticleText(article)
+    found = []
+    for statement, quote in data.subject_objects(BIOLINK.supporting_text):
+        if not evidence_checks.from_article(data, statement):
+            continue  # the evidence layer quotes publications, checked against the curation notes
+        if str(quote) not in haystack:
+            found.append(
+                Violation(
+                    files=tuple(str(p) for p in (sources.files_of(statement) if sources else [])),
+                    focus=shorten(str(statement)),
+                    rule="SupportingTextVerbatim",
+                    message="biolink:supporting_text is not a verbatim passage of the source article "
+                    "(graph_data/source/): copy the sentence exactly, including reference markers such as [4].",
+                    path="biolink:supporting_text",
+                    value=str(quote)[:80],
+                )
+            )
+    return found
+
+
+def evidence_violations(data: Graph, sources: LoadedSources | None, notes: str | None) -> list[Violation]:
+    findings = evidence_checks.unquoted_numbers(data) + evidence_checks.placeholders(data)
+    if notes is not None:
+        findings += evidence_checks.unrecorded_quotes(data, notes)
+    return [
+        Violation(
+            files=tuple(str(p) for p in (sources.files_of(f.node) if sources else [])),
+            focus=shorten(str(f.node)),
+            rule=f.rule,
+            message=f.message,
+            path=shorten(str(f.path)),
+            value=f.value,
+        )
+        for f in findings
+    ]
+
+
+def check_graph(
+    data: Graph,
+    shapes: Graph,
+    sources: LoadedSources | None = None,
+    article: str | None = None,
+    engine: str = "turbo",
+    notes: str | None = None,
+) -> ValidationReport:
+    violations = shacl_violations(data, shapes, sources, engine)
+    if article is not None:
+        violations += supporting_text_violations(data, sources, article)
+    violations += evidence_violations(data, sources, notes)
+    violations.sort(key=lambda v: (v.files, v.focus, v.rule, v.message))
+    return ValidationReport(conforms=not violations, triples=len(data), violations=violations)
+
+
+def read_curation_notes(root: Path | None = None) -> str | None:
+    path = resources.data_dir(root) / "reference" / "curation-notes.md"
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def read_article(root: Path | None = None) -> str | None:
+    path = resources.source_article(root)
+    return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def check_project(build: BuildResult, root: Path | None = None, engine: str = "turbo") -> ValidationReport:
+    """Check a built graph of a checkout against its shapes, its source article and its curation notes."""
+    return check_graph(
+        build.graph, load_shapes(root), build.sources, read_article(root), engine, read_curation_notes(root)
+    )
+
+
+def validate_project(root: Path | None = None, engine: str = "turbo") -> ValidationReport:
+    """Build the graph of a checkout (or the installed one) in a store and check it."""
+    return check_project(build_graph(root, store=True), root, engine)
