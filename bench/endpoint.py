@@ -47,7 +47,7 @@ def release_and_mix(release: Path | None) -> tuple[Path, int, list[str]]:
     """The N-Triples release to serve (the built LDN graph by default), its triple count, and the
     competency-query mix."""
     sys.path.insert(0, str(ROOT))
-    from ldn_graph.serving.stores import built_release
+    from ldn_graph.graph.cached_release import built_release
 
     release = release or built_release()
     triples = sum(1 for line in release.open("rb") if line.strip() and not line.startswith(b"#"))

@@ -68,7 +68,7 @@ def main() -> None:
     chosen = args.seed if args.seed is not None else random.randrange(2**32)
     print(f"seed {chosen} (rerun with --seed {chosen})", file=sys.stderr)
 
-    from ldn_graph.serving.stores import built_release
+    from ldn_graph.graph.cached_release import built_release
 
     graph = built_release()
     listener = _listener()

@@ -124,8 +124,8 @@ def data_file(triples: int, work: Path) -> Path:
 def served_release() -> Path:
     """The N-Triples of the curated sources' release, which ``serve --data`` serves beside the data:
     written into the server's cache now, before anything is timed."""
-    from ldn_graph.graph.release import find_releases
-    from ldn_graph.serving.stores import built_releases
+    from ldn_graph.graph.cached_release import built_releases
+    from ldn_graph.releases import find_releases
 
     newest = find_releases(built_releases())[0][0]
     return newest.path / newest.manifest.graph

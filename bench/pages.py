@@ -27,8 +27,8 @@ from pathlib import Path
 
 from endpoint import ROOT, _free_port, _post, _start  # the same server starters as bench/endpoint.py
 
-from ldn_graph.serving import entity_page as describe
-from ldn_graph.serving.stores import built_release
+from ldn_graph.graph.cached_release import built_release
+from ldn_graph.serving import page_queries
 from ldn_graph.vocab.prefixes import ID
 
 PAGES = {
@@ -89,7 +89,7 @@ def time_oxigraph(port: int, slug: str, requests: int) -> list[float]:
     """The page's two queries, as our server asks its engine: the nodes, then their triples."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     iri = ID + slug
-    select = describe.nodes_query(iri)
+    select = page_queries.nodes_query(iri)
 
     def ask(query: str, accept: str) -> bytes:
         connection.request(
@@ -104,7 +104,7 @@ def time_oxigraph(port: int, slug: str, requests: int) -> list[float]:
     def once() -> float:
         started = time.perf_counter()
         rows = json.loads(ask(select, "application/sparql-results+json"))["results"]["bindings"]
-        ask(describe.description_query(iri, [row["x"]["value"] for row in rows]), "application/n-triples")
+        ask(page_queries.description_query(iri, [row["x"]["value"] for row in rows]), "application/n-triples")
         return (time.perf_counter() - started) * 1000
 
     for _ in range(10):

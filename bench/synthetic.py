@@ -26,7 +26,8 @@ from rdflib.namespace import RDF
 
 from ldn_graph import resources
 from ldn_graph.graph.load import SHAPES_FILE, source_files
-from ldn_graph.vocab.prefixes import ID, LDNGRAPH, ONTOLOGY, STATEMENT, shorten, turtle_header
+from ldn_graph.graph.namespaces import LDNGRAPH
+from ldn_graph.vocab.prefixes import ID, ONTOLOGY, STATEMENT, shorten, turtle_header
 
 ARTICLE_NAME = resources.source_article().name
 CHANGELOG = "CHANGELOG-DATA.md"

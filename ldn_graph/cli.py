@@ -170,7 +170,8 @@ def query(
     """Run a SPARQL query against the built graph: QUERY is a file, - for standard input, or the name of a
     shipped competency query (01-conditions-evidence, 01 or conditions-evidence; --list shows them)."""
     from ldn_graph.resources import queries_dir
-    from ldn_graph.serving.named_queries import find_query, load_store, named_queries, render, run_query
+    from ldn_graph.serving.named_queries import find_query, named_queries
+    from ldn_graph.serving.query_runner import render, run_query
 
     if list_queries:
         for shipped in named_queries(queries_dir(data_dir)):
@@ -184,9 +185,25 @@ def query(
         text = Path(query).read_text(encoding="utf-8")
     else:
         text = find_query(query, queries_dir(data_dir)).text
-    store = load_store(graph_file=graph_file, root=data_dir)
+    store = _store_of(graph_file, data_dir)
     result = run_query(store, text)
     click.echo(render(result, fmt), nl=False)
+
+
+def _store_of(graph_file: Path | None, root: Path | None):
+    """An in-memory store holding the built graph: read from ``graph_file``, or built now."""
+    if graph_file is not None:
+        from ldn_graph.serving.stores import load_store
+
+        return load_store(graph_file)
+    import pyoxigraph as ox
+
+    from ldn_graph.graph.build import build_graph, serialise
+
+    store = ox.Store()
+    data = serialise(build_graph(root).graph, "nt")
+    store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+    return store
 
 
 @main.command()
@@ -284,7 +301,7 @@ def load(
 
     store = GraphStore(store_url, credentials)
     if release_file is None:
-        from ldn_graph.serving.stores import built_release
+        from ldn_graph.graph.cached_release import built_release
 
         release_file = built_release()
     started = time.perf_counter()

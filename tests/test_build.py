@@ -16,19 +16,8 @@ from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 from ldn_graph import __version__
 from ldn_graph.graph.build import build_graph, serialise, write_atomic
 from ldn_graph.graph.dataset_description import DATASET
-from ldn_graph.vocab.prefixes import (
-    BIOLINK,
-    DCAT,
-    FOAF,
-    ID,
-    LDN,
-    LDNGRAPH,
-    ONTOLOGY_IRI,
-    PROV,
-    SCHEMA,
-    VCARD,
-    VOID,
-)
+from ldn_graph.graph.namespaces import BIOLINK, DCAT, FOAF, LDN, LDNGRAPH, PROV, SCHEMA, VCARD, VOID
+from ldn_graph.vocab.prefixes import ID, ONTOLOGY_IRI
 
 ROOT = Path(__file__).resolve().parents[1]
 XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))

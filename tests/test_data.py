@@ -10,7 +10,8 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS
 
-from ldn_graph.vocab.prefixes import BIOLINK, CITO, LDN, LDNGRAPH, MAPPING_PREDICATES, SCHEMES, split_curie
+from ldn_graph.graph.namespaces import BIOLINK, CITO, LDN, LDNGRAPH, MAPPING_PREDICATES
+from ldn_graph.vocab.schemes import SCHEMES, split_curie
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "graph_data" / "reference" / "identifiers.tsv"

@@ -10,7 +10,7 @@ from rdflib import Graph, Literal
 from rdflib.namespace import XSD
 
 from ldn_graph.graph.load import canonical_decimal
-from ldn_graph.serving.named_queries import run_query
+from ldn_graph.serving.query_runner import run_query
 from ldn_graph.vocab.prefixes import sparql_header, turtle_header
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "data-model.md"

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from ldn_graph.graph.validate import identifier_pattern
-from ldn_graph.vocab.prefixes import PREFIXES, SCHEMES, shorten, sparql_header, split_curie, turtle_header
+from ldn_graph.vocab.prefixes import PREFIXES, shorten, sparql_header, turtle_header
+from ldn_graph.vocab.schemes import SCHEMES, split_curie
 
 
 def test_contract_namespaces_are_exact():

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ldn_graph.serving.named_queries import run_query, summary_of
+from ldn_graph.serving.named_queries import summary_of
+from ldn_graph.serving.query_runner import run_query
 from ldn_graph.vocab.prefixes import PREFIXES
 
 QUERIES = Path(__file__).resolve().parents[1] / "queries"

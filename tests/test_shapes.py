@@ -64,7 +64,7 @@ def fingerprint(report) -> set[tuple[str, str, str, str]]:
 
 
 def test_there_is_an_invalid_fixture_for_every_shape(shapes_graph):
-    from ldn_graph.vocab.prefixes import SH
+    from ldn_graph.graph.namespaces import SH
 
     shapes = {str(s).rsplit("/shape/", 1)[-1] for s in shapes_graph.subjects(None, SH.NodeShape)}
     shapes = {s for s in shapes if "/" not in s}

@@ -21,8 +21,10 @@ from ldn_graph import __version__, resources
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.graph.dataset_description import describe_dataset
 from ldn_graph.graph.load import LoadedSources, load_sources
+from ldn_graph.graph.namespaces import SCHEMA, bind_prefixes
 from ldn_graph.graph.store_graph import StoreGraph
-from ldn_graph.vocab.prefixes import BASE, ONTOLOGY, ONTOLOGY_IRI, SCHEMA, bind_prefixes, split_curie
+from ldn_graph.vocab.prefixes import BASE, ONTOLOGY, ONTOLOGY_IRI
+from ldn_graph.vocab.schemes import split_curie
 
 
 @dataclass

@@ -25,44 +25,39 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 
 from ldn_graph.errors import LdnGraphError
-from ldn_graph.graph.store_graph import StoreGraph
-from ldn_graph.vocab.prefixes import (
-    BASE,
+from ldn_graph.graph.namespaces import (
     DCAT,
     FOAF,
-    ID,
     LDN,
-    PREFIXES,
+    MAPPING_PREDICATES,
     PROV,
-    SCHEMES,
     SOURCE_ARTICLE,
     SPDX,
     VCARD,
     VOID,
-    Scheme,
     bind_prefixes,
-    shorten,
 )
+from ldn_graph.graph.store_graph import StoreGraph
+from ldn_graph.vocab import dataset
+from ldn_graph.vocab.dataset import CONTRIBUTORS_NAME, KEYWORDS
+from ldn_graph.vocab.prefixes import BASE, ID, PREFIXES, shorten
+from ldn_graph.vocab.schemes import SCHEMES, Scheme, scheme_of_iri
 
-DATASET = URIRef(ID + "dataset")
-LICENSE = URIRef("https://creativecommons.org/licenses/by-sa/4.0/")
+DATASET = URIRef(dataset.DATASET)
+LICENSE = URIRef(dataset.LICENSE)
 SPARQL_ENDPOINT = URIRef("https://w3id.org/ldngraph/sparql")
 EXAMPLE_RESOURCES = ("naltrexone", "low-dose-naltrexone", "statement/ldn-efficacy-long-covid")
-MAPPING_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch, SKOS.broadMatch)
-DESCRIPTION_SPACE = ID + "dataset"  # the dataset node and every node of its description lie under this
+DESCRIPTION_SPACE = dataset.DATASET  # the dataset node and every node of its description lie under this
 DOWNLOADS = "https://w3id.org/ldngraph/downloads/"
 IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 HOME = URIRef(BASE)  # the dataset's home: the server's landing page (docs/w3id.md)
 CONTRIBUTORS = URIRef(f"{DESCRIPTION_SPACE}/contributors")  # creator and publisher
-CONTRIBUTORS_NAME = "ldn-graph contributors"  # as the package metadata names its authors
 CONTACT_POINT = URIRef(f"{DESCRIPTION_SPACE}/contact-point")
-KEYWORDS = ("low-dose naltrexone", "naltrexone", "knowledge graph", "evidence", "linked data")
 EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
-DATA_THEMES = URIRef(EU_AUTHORITY + "data-theme")
-HEALTH_THEME = URIRef(EU_AUTHORITY + "data-theme/HEAL")
+HEALTH_THEME = URIRef(dataset.HEALTH_THEME)
 #: Media type -> the code of the same format in the EU file-type table, which gives each code's media
 #: type (checked in its version 20171213-0; see docs/releases.md). A format that version lacks
 #: (Markdown) is named by its media type.
@@ -73,14 +68,7 @@ FILE_TYPES = {
     "text/tab-separated-values": "TSV",
 }
 _MOST_ROUNDS = 8
-
-
-def scheme_of_iri(iri: str) -> Scheme | None:
-    """The identifier scheme whose canonical IRI template produced ``iri``, if any."""
-    for scheme in SCHEMES.values():
-        if scheme.iri_template and iri.startswith(scheme.iri_template.split("{id}")[0]):
-            return scheme
-    return None
+_MAPPING_PREDICATES = tuple(MAPPING_PREDICATES.values())
 
 
 def linkset_iri(scheme: Scheme) -> URIRef:
@@ -109,7 +97,7 @@ class _Census:
             self.predicates.add(predicate)
             if predicate == RDF.type:
                 self.typings[obj] += 1
-            elif predicate in MAPPING_PREDICATES:
+            elif predicate in _MAPPING_PREDICATES:
                 scheme = scheme_of_iri(str(obj))
                 if scheme is not None:
                     self.links[scheme.key][predicate] += 1
@@ -142,7 +130,7 @@ def _census_of(graph: Graph | StoreGraph) -> _Census:
     typings = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ ?s <{RDF.type}> ?c }} GROUP BY ?c"
     for row in store.query(typings):
         census.typings[term(row["c"])] = int(row["n"].value)
-    mappings = " ".join(f"<{predicate}>" for predicate in MAPPING_PREDICATES)
+    mappings = " ".join(f"<{predicate}>" for predicate in _MAPPING_PREDICATES)
     links = f"SELECT ?p ?o (COUNT(*) AS ?n) WHERE {{ VALUES ?p {{ {mappings} }} ?s ?p ?o }} GROUP BY ?p ?o"
     for row in store.query(links):
         scheme = scheme_of_iri(row["o"].value)
@@ -277,44 +265,14 @@ def description_of(graph: Graph | StoreGraph) -> Graph:
     return with_term_facts(description)
 
 
-def _term_facts() -> Graph:
-    """What DCAT-AP's range shapes need to know about the terms of other vocabularies that the
-    description uses as values: their classes, and the labels their own vocabularies give them."""
-    facts = Graph()
-    add = facts.add
-    add((LICENSE, RDF.type, DCTERMS.LicenseDocument))
-    add(
-        (
-            LICENSE,
-            RDFS.label,
-            Literal("Creative Commons Attribution-ShareAlike 4.0 International", lang="en"),
-        )
-    )
-    add((HEALTH_THEME, RDF.type, SKOS.Concept))
-    add((HEALTH_THEME, SKOS.prefLabel, Literal("Health", lang="en")))
-    add((HEALTH_THEME, SKOS.inScheme, DATA_THEMES))
-    add((DATA_THEMES, RDF.type, SKOS.ConceptScheme))
-    add((DATA_THEMES, DCTERMS.title, Literal("Data theme Named Authority List", lang="en")))
-    add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
-    return facts
-
-
-_TERM_FACTS = _term_facts()
-
-
 def term_facts(description: Graph) -> Graph:
     """The facts about each other vocabulary's term that ``description`` refers to, and about the terms
-    those facts refer to (a concept's scheme)."""
+    those facts refer to (a concept's scheme): :data:`ldn_graph.vocab.dataset.TERM_FACTS`."""
     facts = Graph()
-    pending = set(description.objects())
-    seen: set = set()
-    while pending:
-        term = pending.pop()
-        seen.add(term)
-        for _, predicate, obj in _TERM_FACTS.triples((term, None, None)):
-            facts.add((term, predicate, obj))
-            if obj not in seen:
-                pending.add(obj)
+    objects = {str(obj) for obj in description.objects() if isinstance(obj, URIRef)}
+    for subject, predicate, obj in dataset.term_facts_about(objects):
+        value = Literal(obj, lang="en") if isinstance(obj, dataset.EnglishText) else URIRef(obj)
+        facts.add((URIRef(subject), URIRef(predicate), value))
     return facts
 
 
@@ -390,7 +348,7 @@ def describe_distributions(version: str, issued: dt.date, files: Sequence[Descri
         add((distribution, DCAT.byteSize, Literal(described.size, datatype=XSD.nonNegativeInteger)))
         add((distribution, SPDX.checksum, checksum))
         add((checksum, RDF.type, SPDX.Checksum))
-        add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
+        add((checksum, SPDX.algorithm, URIRef(dataset.SHA256)))
         add((checksum, SPDX.checksumValue, Literal(described.sha256, datatype=XSD.hexBinary)))
         if described.role == "graph":
             add((DATASET, VOID.dataDump, url))

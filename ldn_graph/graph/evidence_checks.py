@@ -17,7 +17,8 @@ from decimal import Decimal, InvalidOperation
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF
 
-from ldn_graph.vocab.prefixes import BIOLINK, ID, LDNGRAPH, SCHEMA, SOURCE_ARTICLE
+from ldn_graph.graph.namespaces import BIOLINK, LDNGRAPH, SCHEMA, SOURCE_ARTICLE
+from ldn_graph.vocab.prefixes import ID
 
 _UNITS = [
     "zero",

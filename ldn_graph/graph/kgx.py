@@ -33,8 +33,9 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
 from ldn_graph.graph.build import write_atomic
 from ldn_graph.graph.mappings import collect_mappings
+from ldn_graph.graph.namespaces import BIOLINK, CITO, LDNGRAPH, OBO, SCHEMA
 from ldn_graph.graph.reference_table import ReferenceTable
-from ldn_graph.vocab.prefixes import BIOLINK, CITO, ID, LDNGRAPH, OBO, SCHEMA, STATEMENT, shorten
+from ldn_graph.vocab.prefixes import ID, STATEMENT, shorten
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,11 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from ldn_graph.graph.build import build_graph
-from ldn_graph.graph.dataset_description import scheme_of_iri
 from ldn_graph.graph.load import LoadedSources
+from ldn_graph.graph.namespaces import LDNGRAPH, MAPPING_PREDICATES
 from ldn_graph.graph.reference_table import ReferenceTable, load_reference_table, table_key
-from ldn_graph.vocab.prefixes import ID, LDNGRAPH, MAPPING_PREDICATES, STATEMENT, Scheme, shorten, split_curie
+from ldn_graph.vocab.prefixes import ID, STATEMENT, shorten
+from ldn_graph.vocab.schemes import Scheme, scheme_of_iri, split_curie
 
 # Our classes whose instances other graphs name with identifiers; an instance with none is a gap.
 MAPPED_KINDS = tuple(

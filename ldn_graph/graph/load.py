@@ -20,8 +20,9 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from ldn_graph import resources
 from ldn_graph.errors import SourceError
+from ldn_graph.graph.namespaces import bind_prefixes
 from ldn_graph.graph.store_graph import StoreGraph
-from ldn_graph.vocab.prefixes import PREFIXES, bind_prefixes
+from ldn_graph.vocab.prefixes import PREFIXES
 
 SHAPES_FILE = "shapes.ttl"
 _PREFIX_DECLARATION = re.compile(r"^\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.M | re.I)

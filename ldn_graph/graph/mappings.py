@@ -23,9 +23,10 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDFS
 
 from ldn_graph.graph.build import write_atomic
-from ldn_graph.graph.dataset_description import CONTRIBUTORS_NAME
 from ldn_graph.graph.reference_table import ReferenceTable, table_key
-from ldn_graph.vocab.prefixes import ID, PREFIXES, SCHEMES, STATEMENT, Scheme, split_curie
+from ldn_graph.vocab.dataset import CONTRIBUTORS_NAME
+from ldn_graph.vocab.prefixes import ID, PREFIXES, STATEMENT
+from ldn_graph.vocab.schemes import SCHEMES, Scheme, split_curie
 
 log = logging.getLogger(__name__)
 

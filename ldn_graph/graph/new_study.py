@@ -22,7 +22,9 @@ from ldn_graph import resources
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.graph.build import write_atomic
 from ldn_graph.graph.evidence_checks import PLACEHOLDER
-from ldn_graph.vocab.prefixes import ID, LDNGRAPH, SCHEMA, SCHEMES, Scheme, turtle_header
+from ldn_graph.graph.namespaces import LDNGRAPH, SCHEMA
+from ldn_graph.vocab.prefixes import ID, turtle_header
+from ldn_graph.vocab.schemes import SCHEMES, Scheme
 
 #: Trial registries a study may be created from, in the order their patterns are tried.
 REGISTRIES = ("clinicaltrials", "euclinicaltrials", "anzctr", "ctri")

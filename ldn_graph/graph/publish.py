@@ -24,7 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ldn_graph.errors import LdnGraphError
-from ldn_graph.serving.remote_store import USER_AGENT, StoreAddress, readable
+from ldn_graph.serving.store_address import USER_AGENT, StoreAddress, readable
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from collections import defaultdict
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 
+from ldn_graph.graph.namespaces import bind_prefixes
 from ldn_graph.graph.store_graph import StoreGraph
-from ldn_graph.vocab.prefixes import bind_prefixes
 
 _SUBJECT, _VERB, _OBJECT = 0, 1, 2  # rdflib's positions
 _INDENT = "    "

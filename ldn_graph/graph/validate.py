@@ -21,8 +21,10 @@ from ldn_graph import resources
 from ldn_graph.graph import evidence_checks
 from ldn_graph.graph.build import BuildResult, as_rdflib, build_graph
 from ldn_graph.graph.load import SHAPES_FILE, LoadedSources, parse_file
+from ldn_graph.graph.namespaces import BIOLINK, SH, bind_prefixes
 from ldn_graph.graph.store_graph import StoreGraph
-from ldn_graph.vocab.prefixes import BIOLINK, ONTOLOGY, SCHEMES, SH, bind_prefixes, shorten
+from ldn_graph.vocab.prefixes import ONTOLOGY, shorten
+from ldn_graph.vocab.schemes import SCHEMES
 
 log = logging.getLogger(__name__)
 IDENTIFIER_SHAPE = URIRef(ONTOLOGY + "shape/IdentifierPattern")

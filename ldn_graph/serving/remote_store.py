@@ -23,7 +23,6 @@ store may keep working after we leave, so set its own timeout too (docs/scale-ou
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import http.client
 import logging
@@ -38,15 +37,14 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from ldn_graph import __version__
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.serving.guard import graphs_named
 from ldn_graph.serving.protocol import BadRequest, ProtocolError, QueryTimeout
 from ldn_graph.serving.results import write_solutions
+from ldn_graph.serving.store_address import USER_AGENT, StoreAddress, readable
 
 log = logging.getLogger(__name__)
 
-USER_AGENT = f"ldn-graph/{__version__}"
 _RESULTS_JSON = "application/sparql-results+json"
 _GRAPH_FORMATS = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE}
 _ACCEPT = {
@@ -86,43 +84,6 @@ _COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 # protocol makes a graph the store does not hold an empty one, while leaving the parameter out would let
 # Virtuoso read every graph it has.
 NO_GRAPH = "urn:x-ldn-graph:no-graph"
-
-
-@dataclass(frozen=True)
-class StoreAddress:
-    """A store's URL and the credentials to use there, kept apart so that messages never show a password.
-
-    Credentials come from ``USER:PASSWORD@`` in the URL or from ``credentials`` (``USER:PASSWORD``),
-    which wins.
-    """
-
-    url: str  # without credentials: safe to print
-    user: str | None = None
-    password: str | None = None
-
-    @classmethod
-    def parse(cls, url: str, credentials: str | None = None, what: str = "--store-url") -> StoreAddress:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            shown = url if parts.password is None else url.replace(parts.password, "****", 1)
-            raise LdnGraphError(f"{what} must be an http(s) URL, not {shown!r}")
-        user, password = parts.username, parts.password
-        if credentials:
-            user, separator, password = credentials.partition(":")
-            if not separator:
-                raise LdnGraphError("credentials are given as USER:PASSWORD")
-        netloc = parts.netloc.rpartition("@")[2]
-        bare = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-        user = urllib.parse.unquote(user) if user and not credentials else user
-        password = urllib.parse.unquote(password) if password and not credentials else password
-        return cls(bare, user or None, password if user else None)
-
-    @property
-    def basic_authorization(self) -> str | None:
-        if self.user is None:
-            return None
-        token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode("ascii")
-        return f"Basic {token}"
 
 
 class RemoteStoreError(ProtocolError):
@@ -473,16 +434,6 @@ class _Response:
     body: bytes
     media_type: str
     headers: Mapping[str, str]  # names in lower case
-
-
-_MARKUP = re.compile(rb"<(script|style)\b.*?</\1>|<[^>]*>", re.S | re.I)
-
-
-def readable(body: bytes, media_type: str) -> str:
-    """A store's error message as one line of text, its markup taken out if it sent an HTML page."""
-    if "html" in media_type:
-        body = _MARKUP.sub(b" ", body[:20_000])
-    return " ".join(body[:20_000].decode("utf-8", "replace").split())
 
 
 def _canonical(term):

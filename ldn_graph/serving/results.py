@@ -26,6 +26,7 @@ from pyoxigraph import (
     serialize,
 )
 
+from ldn_graph.serving.jsonld import triples_to_jsonld
 from ldn_graph.vocab.prefixes import PREFIXES
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -203,7 +204,6 @@ def write_boolean(value: bool, key: str) -> bytes:
 _RDF_WRITERS = {
     "turtle": RdfFormat.TURTLE,
     "ntriples": RdfFormat.N_TRIPLES,
-    "jsonld": RdfFormat.JSON_LD,
     "rdfxml": RdfFormat.RDF_XML,
 }
 
@@ -224,6 +224,8 @@ def write_triples(triples: Sequence[Triple], key: str) -> bytes:
     graph reads the same whichever store answered (each engine builds a graph in its own order), and so
     do the pages read from it."""
     triples = sorted(triples, key=str)
+    if key == "jsonld":  # compacted under our context, as the dumps are (pyoxigraph's is expanded)
+        return triples_to_jsonld(triples, blank_nodes=True)
     rdf_format = _RDF_WRITERS[key]
     if rdf_format == RdfFormat.N_TRIPLES:
         return serialize(triples, format=rdf_format) or b""

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ldn_graph.graph.dataset_description import CONTRIBUTORS_NAME, KEYWORDS
 from ldn_graph.serving.entity_page import DatasetFacts, Link
 from ldn_graph.serving.evidence_page import Study
+from ldn_graph.vocab.dataset import CONTRIBUTORS_NAME, KEYWORDS
 from ldn_graph.vocab.prefixes import ONTOLOGY
 
 CONTEXT = "https://schema.org"

@@ -24,11 +24,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 from werkzeug.http import parse_etags
 
 from ldn_graph import __version__
 from ldn_graph.web.config import ServeConfig
+from ldn_graph.web.state import state, state_of
 
 NO_STORE = "no-store"
 _PACKAGE = Path(__file__).resolve().parents[1]
@@ -97,7 +98,7 @@ def not_modified(if_none_match: str | None, etag: str) -> bool:
 
 
 def install_caching(app: Flask, policy: CachePolicy) -> None:
-    app.extensions["ldngraph.cache_policy"] = policy
+    state_of(app).cache_policy = policy
     # Flask's static files get its own validators; with this they get the same freshness too.
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = policy.max_age
     app.after_request(_cacheable)
@@ -106,7 +107,7 @@ def install_caching(app: Flask, policy: CachePolicy) -> None:
 def _cacheable(response: Response) -> Response:
     if "Cache-Control" in response.headers:  # the view chose (downloads, health, metrics, static files)
         return response
-    policy: CachePolicy = current_app.extensions["ldngraph.cache_policy"]
+    policy: CachePolicy = state().cache_policy
     headers = cache_headers(
         policy,
         request.method,

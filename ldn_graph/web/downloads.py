@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, send_file
 
-from ldn_graph.graph.release import CHECKSUMS, LATEST, MANIFEST, Release
-from ldn_graph.web import endpoint
+from ldn_graph.releases import CHECKSUMS, LATEST, MANIFEST, Release
+from ldn_graph.web.state import endpoint
 
 blueprint = Blueprint("downloads", __name__)
 

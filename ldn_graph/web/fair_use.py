@@ -7,12 +7,13 @@ view, so it costs the server almost nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 
 from ldn_graph.serving.fair_use import Admission, FairUse, FairUsePolicy, Refusal
 from ldn_graph.web.config import ServeConfig
+from ldn_graph.web.state import WebState, state, state_of
 
 _UNLIMITED = ("/health", "/metrics", "/static/")  # monitoring must see a busy server too
 
@@ -32,16 +33,16 @@ def install_fair_use(app: Flask, config: ServeConfig) -> FairUse | None:
     policy = policy_of(config)
     if not policy.active:
         return None
-    fair_use = app.extensions["ldngraph.fair_use"] = FairUse(policy)
+    fair_use = state_of(app).fair_use = FairUse(policy)
     app.before_request(_admit)
     app.teardown_request(_release)
     return fair_use
 
 
-def admit(extensions: Mapping[str, object], peer: str | None, header: Callable[[str], str | None]):
+def admit(held: WebState, peer: str | None, header: Callable[[str], str | None]):
     """Admit one request (an Admission), refuse it (a Refusal, counted in the metrics), or None when no
     limit applies to it. ``header`` looks up a request header by name."""
-    fair_use = extensions.get("ldngraph.fair_use")
+    fair_use = held.fair_use
     if fair_use is None:
         return None
     name = fair_use.policy.client_header
@@ -50,7 +51,7 @@ def admit(extensions: Mapping[str, object], peer: str | None, header: Callable[[
         return None
     outcome = fair_use.admit(client)
     if isinstance(outcome, Refusal):
-        metrics = extensions.get("ldngraph.metrics")
+        metrics = held.metrics
         if metrics is not None:
             metrics.refused(outcome.reason)
     return outcome
@@ -59,7 +60,7 @@ def admit(extensions: Mapping[str, object], peer: str | None, header: Callable[[
 def _admit() -> Response | None:
     if request.path.startswith(_UNLIMITED):
         return None
-    outcome = admit(current_app.extensions, request.remote_addr, request.headers.get)
+    outcome = admit(state(), request.remote_addr, request.headers.get)
     if isinstance(outcome, Refusal):
         response = Response(f"{outcome.message}\n", status=429, mimetype="text/plain")
         response.headers["Retry-After"] = str(outcome.retry_after)
@@ -73,7 +74,7 @@ def _release(error: BaseException | None) -> None:
     admitted: tuple[Admission, float] | None = g.pop("ldngraph_admission", None)
     if admitted is not None:
         admission, started = admitted
-        current_app.extensions["ldngraph.fair_use"].release(admission, time.perf_counter() - started)
+        state().fair_use.release(admission, time.perf_counter() - started)
 
 
 def limits_text(config: ServeConfig) -> str:

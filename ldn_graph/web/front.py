@@ -21,12 +21,13 @@ from werkzeug.utils import get_content_type
 
 from ldn_graph.serving.fair_use import Refusal
 from ldn_graph.serving.protocol import ProtocolError
-from ldn_graph.web import CORS_HEADERS, MAX_BODY_BYTES
+from ldn_graph.web.app import CORS_HEADERS, MAX_BODY_BYTES
 from ldn_graph.web.caching import cache_headers, not_modified
 from ldn_graph.web.fair_use import admit
 from ldn_graph.web.metrics import access_log, log_request
 from ldn_graph.web.security_headers import security_headers
 from ldn_graph.web.sparql import answer_query, read_query, refusal
+from ldn_graph.web.state import state_of
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def _status_line(status: int) -> str:
 
 
 class SparqlFront:
-    """Wraps a Flask application's ``wsgi_app``; reads the application's extensions on every request,
+    """Wraps a Flask application's ``wsgi_app``; reads the application's state on every request,
     since a reload may hand it other fair-use counters and metrics."""
 
     def __init__(self, app: Flask, flask_wsgi: Callable):
@@ -63,7 +64,7 @@ class SparqlFront:
             # it would fail.
             body = environ["wsgi.input"].read(size)
             environ["wsgi.input"] = io.BytesIO(body)
-        retiring = self.app.extensions.get("ldngraph.retiring")
+        retiring = state_of(self.app).retiring
         if too_long or (retiring is not None and retiring()):
             start_response = _closing(start_response)  # a body left unread (413), or a worker leaving
         method = environ["REQUEST_METHOD"]
@@ -79,15 +80,15 @@ class SparqlFront:
     def _answer(
         self, environ: dict, start_response: Callable, method: str, query_string: bytes, body: bytes
     ) -> Iterable[bytes]:
-        extensions = self.app.extensions
-        metrics = extensions.get("ldngraph.metrics")
+        held = state_of(self.app)
+        metrics = held.metrics
         started = time.perf_counter()
         if metrics is not None:
             metrics.started()
         status, query, reply, sent = 500, None, None, None
         peer = environ.get("REMOTE_ADDR")
         try:
-            outcome = admit(extensions, peer, lambda name: environ.get(_environ_key(name)))
+            outcome = admit(held, peer, lambda name: environ.get(_environ_key(name)))
             if isinstance(outcome, Refusal):
                 reply = refusal(429, outcome.message)
                 extra = (("Retry-After", str(outcome.retry_after)),)
@@ -96,20 +97,18 @@ class SparqlFront:
                     reply, query = self._reply(environ, method, query_string, body)
                 finally:
                     if outcome is not None:
-                        extensions["ldngraph.fair_use"].release(outcome, time.perf_counter() - started)
+                        held.fair_use.release(outcome, time.perf_counter() - started)
                 extra = reply.headers
             status, sent = reply.status, reply.body
             content_type = _content_type(reply.media_type)
-            caching = cache_headers(
-                extensions["ldngraph.cache_policy"], method, status, ROUTE, query_string, content_type
-            )
+            caching = cache_headers(held.cache_policy, method, status, ROUTE, query_string, content_type)
             etag = dict(caching).get("ETag")
             common = [
                 *extra,
                 _VARY,
                 *CORS_HEADERS,
                 *caching,
-                *security_headers(content_type, extensions["ldngraph.csp"]),
+                *security_headers(content_type, held.content_security_policy),
             ]
             if etag is not None and not_modified(environ.get("HTTP_IF_NONE_MATCH"), etag):
                 status, sent = 304, b""  # the client's copy is this answer: no body, no content headers
@@ -134,8 +133,8 @@ class SparqlFront:
             protocol_request = read_query(method, environ.get("CONTENT_TYPE"), query_string, body)
         except ProtocolError as error:
             return refusal(error.status, str(error)), None
-        served = self.app.extensions["ldngraph"]
-        cache = self.app.extensions.get("ldngraph.cache")
+        held = state_of(self.app)
+        served, cache = held.endpoint, held.result_cache
         accept = environ.get("HTTP_ACCEPT")
         return answer_query(served, cache, protocol_request, accept), protocol_request.query
 

@@ -16,10 +16,11 @@ import logging
 import time
 from urllib.parse import parse_qs
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from ldn_graph.serving.metrics import UNMATCHED, Gauge, RequestMetrics
+from ldn_graph.web.state import state, state_of
 
 access_log = logging.getLogger("ldn_graph.access")
 
@@ -32,7 +33,7 @@ def install_metrics(app: Flask) -> RequestMetrics:
     """Register ``/metrics`` and the hooks that count and log every request of ``app``."""
     app.register_blueprint(blueprint)
     metrics = RequestMetrics(rule.rule for rule in app.url_map.iter_rules())
-    app.extensions["ldngraph.metrics"] = metrics
+    state_of(app).metrics = metrics
     app.before_request(_started)
     app.after_request(_finished)
     app.teardown_request(_abandoned)
@@ -40,7 +41,7 @@ def install_metrics(app: Flask) -> RequestMetrics:
 
 
 def request_metrics() -> RequestMetrics:
-    return current_app.extensions["ldngraph.metrics"]
+    return state().metrics
 
 
 def digest(text: str) -> str:
@@ -126,7 +127,7 @@ def _query_text() -> str | None:
 
 @blueprint.route("/metrics")
 def metrics() -> Response:
-    from ldn_graph.web import endpoint  # the package imports this module while it is being made
+    from ldn_graph.web.state import endpoint
 
     served = endpoint()
     version, triples = served.graph_summary

@@ -14,14 +14,13 @@ import logging
 from dataclasses import asdict, dataclass
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 from werkzeug.exceptions import NotFound
 
-from ldn_graph.graph.dataset_description import SOURCE_ARTICLE
 from ldn_graph.serving import entity_page as describe
 from ldn_graph.serving import evidence_page as evidence_layer
-from ldn_graph.serving import forest_plot, schema_org
+from ldn_graph.serving import forest_plot, page_queries, schema_org
 from ldn_graph.serving.engine import QueryAnswer
 from ldn_graph.serving.engine_pool import EngineFailure
 from ldn_graph.serving.named_queries import NamedQuery, named_queries
@@ -36,8 +35,10 @@ from ldn_graph.serving.protocol import (
     negotiate,
 )
 from ldn_graph.serving.result_cache import ENTRY_OVERHEAD
+from ldn_graph.vocab import iri_paths
+from ldn_graph.vocab.dataset import SOURCE_ARTICLE
 from ldn_graph.vocab.prefixes import BASE, ID, ONTOLOGY, shorten
-from ldn_graph.web import endpoint
+from ldn_graph.web.state import endpoint, state
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class Site:
     def href(self, target: describe.Link | str) -> str:
         """Where a link to ``target`` goes: our IRIs to this server's page, others to the IRI itself."""
         iri = target if isinstance(target, str) else target.iri
-        path = describe.server_path(iri)
+        path = iri_paths.server_path(iri)
         return self.public_url + path if path is not None else iri
 
     def evidence_url(self, condition: str | None = None, status: str | None = None) -> str:
@@ -104,7 +105,7 @@ def _template_globals() -> dict[str, object]:
         "licence_url": LICENCE_URL,
         "persistent_base": BASE,
         "id_base": ID,
-        "source_article": str(SOURCE_ARTICLE),
+        "source_article": SOURCE_ARTICLE,
         "twins": list(SUFFIXES.items()),
         "format_names": FORMAT_NAMES,
         "curie": shorten,
@@ -117,7 +118,7 @@ def _template_globals() -> dict[str, object]:
 def _ask(query: str, accept: str) -> QueryAnswer:
     # Through the endpoint's result cache: a page read twice is answered without an engine process.
     protocol_request = ProtocolRequest(query=query)
-    cache = current_app.extensions.get("ldngraph.cache")
+    cache = state().result_cache
     answer = cache.get(protocol_request, accept) if cache is not None else None
     if answer is None:
         answer = endpoint().engine.answer(protocol_request, accept)
@@ -192,7 +193,7 @@ def _rdf_response(query: str, chosen: MediaFormat) -> Response:
 @blueprint.route("/")
 def landing() -> Response:
     chosen = negotiate(request.headers.get("Accept"), _OFFERS)
-    facts = describe.dataset_facts(_rows(describe.dataset_query()))
+    facts = describe.dataset_facts(_rows(page_queries.dataset_query()))
     site = _site()
     if chosen is not HTML:
         if facts.iri is None:
@@ -200,14 +201,14 @@ def landing() -> Response:
         response = redirect(site.href(facts.iri), code=303)
         response.vary.add("Accept")
         return response
-    evidence = describe.evidence_map(_rows(describe.evidence_map_query()))
+    evidence = describe.evidence_map(_rows(page_queries.evidence_map_query()))
     release = endpoint().release
     dataset = schema_org.dataset(facts, site, release.manifest.files if release else (), release)
     body = render_template("landing.html", facts=facts, evidence=evidence, dataset_json=dataset)
     response = Response(body, mimetype="text/html")
     response.vary.add("Accept")
     if facts.iri is not None:
-        response.headers["Link"] = _twins_header(site, describe.server_path(facts.iri) or "/")
+        response.headers["Link"] = _twins_header(site, iri_paths.server_path(facts.iri) or "/")
     return response
 
 
@@ -219,8 +220,8 @@ def resource(rest: str = "", ext: str = "") -> Response:
     """An IRI of the graph, in the format the suffix names or the client accepts."""
     path, suffixed = _split_suffix(request.path)
     try:
-        iri = describe.iri_for_path(path)
-    except describe.UnknownPath:
+        iri = iri_paths.iri_for_path(path)
+    except iri_paths.UnknownPath:
         return _unknown(path)
     chosen = _chosen(suffixed)
     site = _site()
@@ -230,9 +231,11 @@ def resource(rest: str = "", ext: str = "") -> Response:
             return _unknown(path)
         response = Response(body, mimetype="text/html")
     else:
-        if not _rows(describe.exists_query(iri)):
+        if not _rows(page_queries.exists_query(iri)):
             return _unknown(path, chosen)
-        response = _rdf_response(describe.description_query(iri, _nodes(describe.nodes_query(iri))), chosen)
+        response = _rdf_response(
+            page_queries.description_query(iri, _nodes(page_queries.nodes_query(iri))), chosen
+        )
     return _finish(response, site, path, chosen, suffixed is not None)
 
 
@@ -240,7 +243,7 @@ def _rendered_page(iri: str) -> bytes | None:
     """The HTML page of ``iri``, or None when the graph says nothing of it. The page depends only on
     the served graph, so a page read again comes from the result cache: its queries, its indexing and
     its template (most of a condition page's 10-15 ms) are spent once per worker."""
-    cache = current_app.extensions.get("ldngraph.cache")
+    cache = state().result_cache
     key = (cache.graph_version, "page", iri) if cache is not None else None
     body = cache.lookup(key) if cache is not None else None
     if body is None:
@@ -252,7 +255,7 @@ def _rendered_page(iri: str) -> bytes | None:
 
 def _render_page(iri: str) -> bytes | None:
     site = _site()
-    graph, truncated = _triples(describe.description_query(iri, _nodes(describe.nodes_query(iri))))
+    graph, truncated = _triples(page_queries.description_query(iri, _nodes(page_queries.nodes_query(iri))))
     page = describe.entity_page(iri, graph, truncated)
     if page is None:
         return None
@@ -276,11 +279,13 @@ def evidence(ext: str = "") -> Response:
     suffixed = SUFFIXES.get("." + ext) if ext else None
     if ext and suffixed is None:
         raise NotFound()
-    condition = _parameter("condition", lambda slug: describe.iri_for_path("/id/" + slug))
-    status = _parameter("status", lambda term: describe.iri_for_path("/ontology/" + term))
+    condition = _parameter("condition", lambda slug: iri_paths.iri_for_path("/id/" + slug))
+    status = _parameter("status", lambda term: iri_paths.iri_for_path("/ontology/" + term))
     chosen = _chosen(suffixed)
     site = _site()
-    query = describe.evidence_claims_query(_nodes(describe.evidence_claims_nodes_query(condition, status)))
+    query = page_queries.evidence_claims_query(
+        _nodes(page_queries.evidence_claims_nodes_query(condition, status))
+    )
     if chosen is HTML:
         graph, truncated = _triples(query)
         found = [describe.parse_claim(graph, s) for s in describe.statements_in(graph)]
@@ -316,7 +321,7 @@ def _parameter(name: str, to_iri) -> str | None:
         return None
     try:
         return to_iri(value)
-    except describe.UnknownPath:
+    except iri_paths.UnknownPath:
         raise BadRequest(f"{name}={value!r} names nothing in the graph") from None
 
 
@@ -329,8 +334,8 @@ def search() -> Response:
     if text:
         found = [
             describe.Link(row["entity"].value, row["label"].value)
-            for row in _rows(describe.search_query(text))
-            if describe.is_local(row["entity"].value)
+            for row in _rows(page_queries.search_query(text))
+            if iri_paths.is_local(row["entity"].value)
         ]
     response = Response(render_template("search.html", text=text, found=found), mimetype="text/html")
     return response
@@ -349,8 +354,8 @@ def _wants_html() -> bool:
 def _unknown(path: str, chosen: MediaFormat | None = None) -> Response:
     """404 for an IRI the graph does not hold: a page with a search and a way home, or a line of text."""
     iri = None
-    with contextlib.suppress(describe.UnknownPath):
-        iri = describe.iri_for_path(_split_suffix(path)[0])
+    with contextlib.suppress(iri_paths.UnknownPath):
+        iri = iri_paths.iri_for_path(_split_suffix(path)[0])
     message = f"{iri or path} is not in this graph"
     if (chosen or HTML) is HTML and _wants_html():
         guess = path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")

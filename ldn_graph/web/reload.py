@@ -24,6 +24,7 @@ from flask import Flask
 from ldn_graph.serving.reload import ReloadOutcome, read_outcome, write_outcome
 from ldn_graph.serving.shared_memory import SharedMemory
 from ldn_graph.web.config import ServeConfig
+from ldn_graph.web.state import state_of
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,10 @@ class Reloader:
     def worker_started(self, application: Flask) -> None:
         """In a worker just forked: have its responses close their connections once it is replaced."""
         born, generation = self._generation[0], self._generation
-        application.extensions["ldngraph.retiring"] = lambda: generation[0] != born
+        state_of(application).retiring = lambda: generation[0] != born
 
     def reload(self) -> None:
-        from ldn_graph.web import create_app
+        from ldn_graph.web.app import create_app
 
         old = self.application
         self._generation[0] += 1  # granian replaces every worker after this, whether or not loading works
@@ -56,11 +57,11 @@ class Reloader:
             log.error("reload refused; still serving the previous graph: %s", error, exc_info=True)
             self._record(old, old, count, False, f"refused: {error}")
             return
-        for name in _CARRIED:
-            if name in old.extensions:
-                fresh.extensions[name] = old.extensions[name]
+        # The fair-use counters and the metrics live in memory shared by every worker, old and new.
+        state_of(fresh).fair_use = state_of(old).fair_use
+        state_of(fresh).metrics = state_of(old).metrics
         self.application = fresh
-        served = fresh.extensions["ldngraph"]
+        served = state_of(fresh).endpoint
         log.info(
             "reload: serving %s; rotating the workers",
             served.release.version if served.release else "the graph",
@@ -73,12 +74,12 @@ class Reloader:
         return outcome.count if outcome else 0
 
     def _record(self, old: Flask, now: Flask, count: int, loaded: bool, message: str) -> None:
-        metrics = old.extensions.get("ldngraph.metrics")
+        metrics = state_of(old).metrics
         if metrics is not None:
             metrics.reloaded("loaded" if loaded else "refused")
         if self.config.pid_file is None:
             return
-        served = now.extensions["ldngraph"]
+        served = state_of(now).endpoint
         version, triples = served.graph_summary
         release = served.release.version if served.release else None
         try:

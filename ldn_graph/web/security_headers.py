@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response
 
 from ldn_graph.web.config import ServeConfig
+from ldn_graph.web.state import state, state_of
 
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
 REFERRER_POLICY = "strict-origin-when-cross-origin"
@@ -52,11 +53,11 @@ def security_headers(content_type: str | None, policy: str) -> list[tuple[str, s
 
 
 def install_security_headers(app: Flask, config: ServeConfig) -> None:
-    app.extensions["ldngraph.csp"] = content_security_policy(config)
+    state_of(app).content_security_policy = content_security_policy(config)
     app.after_request(_secure)
 
 
 def _secure(response: Response) -> Response:
-    for name, value in security_headers(response.content_type, current_app.extensions["ldngraph.csp"]):
+    for name, value in security_headers(response.content_type, state().content_security_policy):
         response.headers[name] = value
     return response

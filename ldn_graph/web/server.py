@@ -32,9 +32,10 @@ from granian.constants import HTTPModes, Interfaces
 from granian.http import HTTP1Settings
 
 from ldn_graph.errors import LdnGraphError
-from ldn_graph.web import create_app
+from ldn_graph.web.app import create_app
 from ldn_graph.web.config import ServeConfig
 from ldn_graph.web.reload import Reloader
+from ldn_graph.web.state import state_of
 
 __all__ = ["ServeConfig", "run_server"]
 
@@ -103,7 +104,7 @@ def with_downloads(config: ServeConfig) -> ServeConfig:
     graph: the same graph the server would build, with its downloads."""
     if config.releases or config.release_file or config.store_url:
         return config
-    from ldn_graph.serving.stores import built_releases
+    from ldn_graph.graph.cached_release import built_releases
 
     return replace(config, releases=built_releases())
 
@@ -136,7 +137,7 @@ def _worker_application(reloader: Reloader, main_pid: int) -> Flask:
     # process instead of copied when the collector marks them.
     gc.freeze()
     # Fork the engine processes now, before granian starts the worker's threads.
-    engine = app.extensions["ldngraph"].engine
+    engine = state_of(app).endpoint.engine
     if hasattr(engine, "warm"):
         engine.warm(reloader.config.threads)
     return app

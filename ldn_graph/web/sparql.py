@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, current_app, render_template, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response, render_template, request
 
 from ldn_graph.serving.engine_pool import EngineFailure
 from ldn_graph.serving.protocol import (
@@ -26,7 +25,7 @@ from ldn_graph.serving.protocol import (
 )
 from ldn_graph.serving.result_cache import ResultCache
 from ldn_graph.serving.results import write_triples
-from ldn_graph.web import Endpoint, endpoint
+from ldn_graph.web.state import Endpoint, endpoint, state
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -51,15 +50,6 @@ class QueryReply:
     body: bytes
     headers: tuple[tuple[str, str], ...] = ()
     cache: str | None = None  # "hit" or "miss" when the result cache was asked
-
-
-@blueprint.record_once
-def _make_cache(state: BlueprintSetupState) -> None:
-    served = state.app.extensions["ldngraph"]
-    if served.config.cache_bytes > 0:
-        # The served store never changes, so its size and graphs stand for its version.
-        version = (len(served.store), tuple(sorted(str(g) for g in served.store.named_graphs())))
-        state.app.extensions["ldngraph.cache"] = ResultCache(version, served.config.cache_bytes)
 
 
 def read_query(method: str, content_type: str | None, query_string: bytes, body: bytes) -> ProtocolRequest:
@@ -106,7 +96,7 @@ def sparql() -> Response:
     else:
         if protocol_request.query is None:
             return _service_description()
-        cache = current_app.extensions.get("ldngraph.cache")
+        cache = state().result_cache
         reply = answer_query(endpoint(), cache, protocol_request, request.headers.get("Accept"))
     response = Response(reply.body, status=reply.status, mimetype=reply.media_type)
     response.headers.extend(reply.headers)

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, current_app, jsonify, request
-from pyoxigraph import RdfFormat, Triple, parse
-from rdflib import Graph
+from flask import Blueprint, Response, jsonify, request
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, parse
 
-from ldn_graph.graph.dataset_description import DATASET, term_facts
-from ldn_graph.graph.jsonld import to_jsonld
 from ldn_graph.serving.engine_pool import EngineFailure
+from ldn_graph.serving.jsonld import triples_to_jsonld
 from ldn_graph.serving.protocol import RDF_FORMATS, ProtocolError, ProtocolRequest, negotiate
 from ldn_graph.serving.results import write_triples
-from ldn_graph.web import endpoint
+from ldn_graph.vocab.dataset import DATASET, EnglishText, TermFact, term_facts_about
 from ldn_graph.web.sparql import _refused as refuse_protocol_error
+from ldn_graph.web.state import endpoint, state
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +33,7 @@ _DESCRIPTION_QUERY = f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
 
 def _description() -> tuple[list[Triple], bytes]:
     """The VoID/DCAT triples, and the same as JSON-LD under our own context; made once per process."""
-    cached = current_app.extensions.get("ldngraph.void")
+    cached = state().description
     if cached is None:
         served = endpoint()
         if served.release is not None:
@@ -42,13 +41,17 @@ def _description() -> tuple[list[Triple], bytes]:
             triples = [quad.triple for quad in parse(path=str(path), format=RdfFormat.TURTLE)]
         else:
             triples = list(served.store.query(_DESCRIPTION_QUERY))
-            held = Graph().parse(data=write_triples(triples, "ntriples"), format="nt")
+            objects = {triple.object.value for triple in triples if isinstance(triple.object, NamedNode)}
             # In a fixed order after the store's own, so that every server answers the same bytes.
-            facts = sorted(term_facts(held).serialize(format="nt", encoding="utf-8").splitlines(True))
-            triples += [quad.triple for quad in parse(b"".join(facts), format=RdfFormat.N_TRIPLES)]
-        as_rdflib = Graph().parse(data=write_triples(triples, "ntriples"), format="nt")
-        cached = current_app.extensions["ldngraph.void"] = (triples, to_jsonld(as_rdflib))
+            triples += sorted((_triple(fact) for fact in term_facts_about(objects)), key=str)
+        cached = state().description = (triples, triples_to_jsonld(triples))
     return cached
+
+
+def _triple(fact: TermFact) -> Triple:
+    subject, predicate, obj = fact
+    value = Literal(obj, language="en") if isinstance(obj, EnglishText) else NamedNode(obj)
+    return Triple(NamedNode(subject), NamedNode(predicate), value)
 
 
 @blueprint.route("/.well-known/void")

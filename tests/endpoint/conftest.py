@@ -9,7 +9,7 @@ import pytest
 from live_server import LiveServer, free_port, start_server
 
 from ldn_graph.serving.stores import load_store
-from ldn_graph.web import create_app
+from ldn_graph.web.app import create_app
 from ldn_graph.web.config import ServeConfig
 
 TESTS = Path(__file__).resolve().parents[1]

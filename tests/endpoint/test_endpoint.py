@@ -254,7 +254,7 @@ def test_browsers_get_the_query_page(client, app_config):
 
 def test_base_url_is_used_for_links():
     from ldn_graph.serving.stores import load_store
-    from ldn_graph.web import create_app
+    from ldn_graph.web.app import create_app
     from ldn_graph.web.config import ServeConfig
 
     config = ServeConfig(base_url="https://ldn.example.org/", release_file=RELEASE)

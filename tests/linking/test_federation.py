@@ -23,7 +23,7 @@ import requests
 from rdflib.namespace import DCTERMS
 
 from ldn_graph.graph.build import build_graph, serialise, write_graph
-from ldn_graph.vocab.prefixes import SCHEMES, split_curie
+from ldn_graph.vocab.schemes import SCHEMES, split_curie
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

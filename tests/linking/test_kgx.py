@@ -14,7 +14,8 @@ from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from ldn_graph.graph.kgx import EDGE_COLUMNS, ID_PREFIXES, NODE_COLUMNS, KgxExport, export_kgx
-from ldn_graph.vocab.prefixes import LDNGRAPH, STATEMENT
+from ldn_graph.graph.namespaces import LDNGRAPH
+from ldn_graph.vocab.prefixes import STATEMENT
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from ldn_graph.graph.kgx import export_kgx, write_kgx
-from ldn_graph.vocab.prefixes import LDNGRAPH
+from ldn_graph.graph.namespaces import LDNGRAPH
 
 ROOT = Path(__file__).resolve().parents[2]
 KGX_ENV = ROOT / ".venv-kgx"

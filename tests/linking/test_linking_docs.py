@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from ldn_graph.cli import main
 from ldn_graph.graph.mappings import CONFIDENCE
-from ldn_graph.vocab.prefixes import SCHEMES, split_curie
+from ldn_graph.vocab.schemes import SCHEMES, split_curie
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "linking.md").read_text(encoding="utf-8")

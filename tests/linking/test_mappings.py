@@ -11,10 +11,12 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
 from ldn_graph import __version__
-from ldn_graph.graph.dataset_description import DATASET, scheme_of_iri
+from ldn_graph.graph.dataset_description import DATASET
 from ldn_graph.graph.mappings import CONFIDENCE, MappingSet, build_mapping_set, collect_mappings
+from ldn_graph.graph.namespaces import LDNGRAPH, MAPPING_PREDICATES, VOID
 from ldn_graph.graph.reference_table import table_key
-from ldn_graph.vocab.prefixes import ID, LDNGRAPH, MAPPING_PREDICATES, SCHEMES, STATEMENT, VOID, split_curie
+from ldn_graph.vocab.prefixes import ID, STATEMENT
+from ldn_graph.vocab.schemes import SCHEMES, scheme_of_iri, split_curie
 
 
 def sssom_validate(path: Path):

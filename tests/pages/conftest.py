@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ldn_graph.serving.stores import built_release
+from ldn_graph.graph.cached_release import built_release
 
 _ENDPOINT_CONFTEST = Path(__file__).resolve().parents[1] / "endpoint" / "conftest.py"
 

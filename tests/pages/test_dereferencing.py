@@ -11,7 +11,7 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 
 from ldn_graph.serving.stores import load_store
 from ldn_graph.vocab.prefixes import ID, ONTOLOGY, ONTOLOGY_IRI, STATEMENT
-from ldn_graph.web import create_app
+from ldn_graph.web.app import create_app
 from ldn_graph.web.config import ServeConfig
 
 RDF_TYPES = {

@@ -6,6 +6,8 @@ import pytest
 from pyoxigraph import DefaultGraph, RdfFormat, Store
 
 from ldn_graph.serving import entity_page as describe
+from ldn_graph.serving import page_queries
+from ldn_graph.vocab import iri_paths
 from ldn_graph.vocab.prefixes import ID, ONTOLOGY, ONTOLOGY_IRI, STATEMENT
 
 
@@ -27,36 +29,36 @@ def store(release) -> Store:
     ],
 )
 def test_paths_and_iris_map_both_ways(path, iri):
-    assert describe.iri_for_path(path) == iri
-    assert describe.server_path(iri) == path
+    assert iri_paths.iri_for_path(path) == iri
+    assert iri_paths.server_path(iri) == path
 
 
 @pytest.mark.parametrize(
     "path", ["/id/", "/id/a b", "/id/../x", "/id/x>y", "/ontology/a/b", "/ontology/1x", "/other/x", "/id//x"]
 )
 def test_paths_that_name_no_iri_are_refused(path):
-    with pytest.raises(describe.UnknownPath):
-        describe.iri_for_path(path)
+    with pytest.raises(iri_paths.UnknownPath):
+        iri_paths.iri_for_path(path)
 
 
 def test_iris_outside_the_base_have_no_server_path():
-    assert describe.server_path("http://purl.obolibrary.org/obo/MONDO_0005011") is None
+    assert iri_paths.server_path("http://purl.obolibrary.org/obo/MONDO_0005011") is None
 
 
 def test_an_iri_cannot_break_out_of_the_query():
     with pytest.raises(ValueError):
-        describe.description_query(ID + "x> ?p ?o } #")
+        page_queries.description_query(ID + "x> ?p ?o } #")
 
 
 def test_search_text_stays_inside_its_string(store):
-    rows = list(store.query(describe.search_query('x" ) } INSERT DATA { <a:b> <a:b> <a:b> } #')))
+    rows = list(store.query(page_queries.search_query('x" ) } INSERT DATA { <a:b> <a:b> <a:b> } #')))
     assert rows == []
-    assert list(store.query(describe.search_query("FIBROMYALGIA")))  # case does not matter
+    assert list(store.query(page_queries.search_query("FIBROMYALGIA")))  # case does not matter
 
 
 def describe_in(store, iri):
-    nodes = [row["x"].value for row in store.query(describe.nodes_query(iri))]
-    return describe.Triples(store.query(describe.description_query(iri, nodes)))
+    nodes = [row["x"].value for row in store.query(page_queries.nodes_query(iri))]
+    return describe.Triples(store.query(page_queries.description_query(iri, nodes)))
 
 
 def test_entity_page_of_a_condition(store):
@@ -78,7 +80,7 @@ def test_entity_page_of_a_condition(store):
 def test_unknown_iri_has_no_page(store):
     iri = ID + "nothing-here"
     assert describe.entity_page(iri, describe_in(store, iri)) is None
-    assert not list(store.query(describe.exists_query(iri)))
+    assert not list(store.query(page_queries.exists_query(iri)))
 
 
 def test_a_claim_without_a_source_says_citation_needed(store):
@@ -89,7 +91,7 @@ def test_a_claim_without_a_source_says_citation_needed(store):
 
 
 def test_evidence_map_rows_standing_and_cells(store):
-    query = describe.evidence_map_query()
+    query = page_queries.evidence_map_query()
     rows = [
         {v.value: solution[v.value] for v in solutions.variables if solution[v.value] is not None}
         for solutions in [store.query(query)]
@@ -109,9 +111,10 @@ def test_evidence_map_rows_standing_and_cells(store):
     flags = [s.asserts_triple for s in grid.statuses]
     assert flags == sorted(flags, key=lambda asserted: not asserted)
     nodes = [
-        r["x"].value for r in store.query(describe.evidence_claims_nodes_query(long_covid.iri, not_shown.iri))
+        r["x"].value
+        for r in store.query(page_queries.evidence_claims_nodes_query(long_covid.iri, not_shown.iri))
     ]
-    claims = describe.claims(store.query(describe.evidence_claims_query(nodes)))
+    claims = describe.claims(store.query(page_queries.evidence_claims_query(nodes)))
     assert [c.statement.iri for c in claims] == [STATEMENT + "ldn-efficacy-long-covid"]
 
 

@@ -206,14 +206,15 @@ def test_an_undeclared_prefix_is_named_with_its_place_in_one_line(server):
 
 def test_a_page_read_again_comes_rendered_from_the_cache_with_the_same_bytes(release):
     from ldn_graph.serving.stores import load_store
-    from ldn_graph.web import create_app
+    from ldn_graph.web.app import create_app
     from ldn_graph.web.config import ServeConfig
+    from ldn_graph.web.state import state_of
 
     store = load_store(release, ())
     uncached = create_app(ServeConfig(cache_bytes=0), store=store, isolate_queries=False).test_client()
     app = create_app(ServeConfig(), store=store, isolate_queries=False)
     cached = app.test_client()
-    cache = app.extensions["ldngraph.cache"]
+    cache = state_of(app).result_cache
     fresh = uncached.get("/id/fibromyalgia", headers={"Accept": BROWSER})
     reads = [cached.get("/id/fibromyalgia", headers={"Accept": BROWSER}) for _ in range(3)]
     assert {read.data for read in reads} == {fresh.data}

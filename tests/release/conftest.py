@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ldn_graph.graph.release import Release, make_release, verify_release
+from ldn_graph.graph.release import make_release
+from ldn_graph.releases import Release, verify_release
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,8 +12,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from ldn_graph.graph.dataset_description import CONTRIBUTORS, DATASET, LICENSE
-from ldn_graph.vocab.prefixes import DCAT, SH
-from ldn_graph.web import create_app
+from ldn_graph.graph.namespaces import DCAT, SH
+from ldn_graph.web.app import create_app
 from ldn_graph.web.config import ServeConfig
 
 SHAPES = Path(__file__).resolve().parents[1] / "dcat-ap"

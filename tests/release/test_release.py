@@ -23,16 +23,11 @@ from ldn_graph.graph import release as release_module
 from ldn_graph.graph.build import stamp_version
 from ldn_graph.graph.dataset_description import DATASET, description_of, download_url
 from ldn_graph.graph.load import parse_file
-from ldn_graph.graph.release import (
-    CHECKSUMS,
-    MANIFEST,
-    InvalidGraph,
-    ReleaseError,
-    make_release,
-    verify_release,
-)
+from ldn_graph.graph.namespaces import DCAT, LDN, SPDX, VOID
+from ldn_graph.graph.release import InvalidGraph, make_release
 from ldn_graph.graph.validate import load_shapes
-from ldn_graph.vocab.prefixes import DCAT, LDN, ONTOLOGY_IRI, SPDX, VOID, turtle_header
+from ldn_graph.releases import CHECKSUMS, MANIFEST, ReleaseError, sha256_of, verify_release
+from ldn_graph.vocab.prefixes import ONTOLOGY_IRI, turtle_header
 
 ROOT = Path(__file__).resolve().parents[2]
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld"}
@@ -112,7 +107,7 @@ def test_manifest_records_every_file(released):
     for entry in released.manifest.files:
         path = released.path / entry.name
         assert entry.size == path.stat().st_size
-        assert entry.sha256 == release_module.sha256_of(path)
+        assert entry.sha256 == sha256_of(path)
         if entry.name.removesuffix(".gz").endswith((".ttl", ".nt", ".jsonld")):
             assert entry.triples == len(parsed(path)), entry.name
 

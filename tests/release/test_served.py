@@ -20,9 +20,10 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from ldn_graph.graph.dataset_description import DATASET
-from ldn_graph.graph.release import make_release, verify_release
-from ldn_graph.vocab.prefixes import VOID
-from ldn_graph.web import create_app
+from ldn_graph.graph.namespaces import VOID
+from ldn_graph.graph.release import make_release
+from ldn_graph.releases import verify_release
+from ldn_graph.web.app import create_app
 from ldn_graph.web.config import ServeConfig
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -287,7 +288,8 @@ def test_a_release_cut_short_is_refused_and_the_previous_keeps_serving(
 
 
 def test_a_release_whose_triples_disagree_with_its_manifest_is_refused(released, tmp_path):
-    from ldn_graph.graph.release import CHECKSUMS, MANIFEST, Manifest, checksums_text, sha256_of
+    from ldn_graph.graph.release import checksums_text
+    from ldn_graph.releases import CHECKSUMS, MANIFEST, Manifest, sha256_of
     from ldn_graph.serving.stores import StoreLoadError, load_release
 
     # Consistent hashes, but a manifest that claims another number of triples: only loading finds it.

@@ -37,7 +37,7 @@ sources, version, changelog = release_helpers.sources, release_helpers.version, 
 @pytest.fixture(scope="session")
 def built_graph() -> Path:
     """The LDN graph built from the curated sources (N-Triples, cached by the hash of the sources)."""
-    from ldn_graph.serving.stores import built_release
+    from ldn_graph.graph.cached_release import built_release
 
     return built_release()
 

@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import synthetic  # noqa: E402
 
+from ldn_graph.graph.namespaces import SH  # noqa: E402
 from ldn_graph.graph.validate import load_shapes  # noqa: E402
-from ldn_graph.vocab.prefixes import SH  # noqa: E402
 
 
 @pytest.fixture(scope="module")
