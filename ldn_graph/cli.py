@@ -14,6 +14,7 @@ import click
 
 from ldn_graph import __version__
 from ldn_graph.errors import LdnGraphError
+from ldn_graph.web.config import ServeConfig
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 
@@ -318,6 +319,11 @@ def _given(parameter: str) -> bool:
     return source not in (None, click.core.ParameterSource.DEFAULT)
 
 
+#: Every default of ``serve`` is ServeConfig's, so the command, the library and the docs cannot disagree.
+_SERVE = ServeConfig()
+_MIB = 1 << 20
+
+
 def _serve_option(name: str, *dest: str, **kwargs):
     """A ``serve`` option that also reads ``LDNGRAPH_<NAME>`` from the environment."""
     return click.option(
@@ -326,24 +332,28 @@ def _serve_option(name: str, *dest: str, **kwargs):
 
 
 @main.command()
-@_serve_option("host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@_serve_option("port", default=8000, type=int, show_default=True, help="Port to listen on.")
+@_serve_option("host", default=_SERVE.host, show_default=True, help="Interface to listen on.")
+@_serve_option("port", default=_SERVE.port, type=int, show_default=True, help="Port to listen on.")
 @_serve_option(
     "base-url", default=None, help="Public URL of this server, used for links (default: http://HOST:PORT)."
 )
-@_serve_option("timeout", default=10.0, type=float, show_default=True, help="Query time limit in seconds.")
-@_serve_option("max-rows", default=10000, type=int, show_default=True, help="Most result rows returned.")
-@_serve_option("workers", default=2, type=int, show_default=True, help="Web worker processes.")
+@_serve_option(
+    "timeout", default=_SERVE.timeout, type=float, show_default=True, help="Query time limit in seconds."
+)
+@_serve_option(
+    "max-rows", default=_SERVE.max_rows, type=int, show_default=True, help="Most result rows returned."
+)
+@_serve_option("workers", default=_SERVE.workers, type=int, show_default=True, help="Web worker processes.")
 @_serve_option(
     "cache-mb",
-    default=32.0,
+    default=_SERVE.cache_bytes / _MIB,
     type=click.FloatRange(min=0),
     show_default=True,
     help="Memory in MiB each worker gives to answers of repeated queries (0: none kept).",
 )
 @_serve_option(
     "threads",
-    default=3,
+    default=_SERVE.threads,
     type=int,
     show_default=True,
     help="Requests each worker answers at once, each with an engine process of its own.",
@@ -398,19 +408,25 @@ def _serve_option(name: str, *dest: str, **kwargs):
 # Fair use per client and hot reload (docs/operations.md); passed to ServeConfig by name.
 @_serve_option(
     "client-concurrency",
-    default=2,
+    default=_SERVE.client_concurrency,
     type=int,
     show_default=True,
     help="Requests in flight per client (0: no limit).",
 )
 @_serve_option(
     "client-query-time",
-    default=60.0,
+    default=_SERVE.client_query_time,
     type=float,
     show_default=True,
     help="Seconds of serving time per client in any --client-window (0: no limit); over it: 429.",
 )
-@_serve_option("client-window", default=60.0, type=float, show_default=True, help="The window, in seconds.")
+@_serve_option(
+    "client-window",
+    default=_SERVE.client_window,
+    type=float,
+    show_default=True,
+    help="The window, in seconds.",
+)
 @_serve_option(
     "client-header",
     default=None,
@@ -420,14 +436,14 @@ def _serve_option(name: str, *dest: str, **kwargs):
 @_serve_option(
     "fair-use-exempt",
     multiple=True,
-    default=("127.0.0.0/8", "::1"),
+    default=_SERVE.fair_use_exempt,
     show_default=True,
     help="A network whose clients are never limited (repeatable); 'none' for none.",
 )
 # Slow clients and HTTP caching (docs/operations.md); passed to ServeConfig by name.
 @_serve_option(
     "header-timeout",
-    default=5.0,
+    default=_SERVE.header_timeout,
     type=click.FloatRange(min=0.001),
     show_default=True,
     help="Seconds a client may take to send a request's headers, and may leave a connection idle "
@@ -435,14 +451,14 @@ def _serve_option(name: str, *dest: str, **kwargs):
 )
 @_serve_option(
     "connections",
-    default=2048,
+    default=_SERVE.connections,
     type=click.IntRange(min=1),
     show_default=True,
     help="Connections each worker keeps open at once; more wait in the kernel's queue.",
 )
 @_serve_option(
     "max-age",
-    default=300,
+    default=_SERVE.max_age,
     type=click.IntRange(min=0),
     show_default=True,
     help="Seconds browsers and shared caches may reuse a GET answer before asking again (Cache-Control).",
@@ -479,7 +495,7 @@ def serve(
     **limits,
 ) -> None:
     """Serve the graph: SPARQL endpoint, entity pages and downloads."""
-    from ldn_graph.web.server import ServeConfig, run_server
+    from ldn_graph.web.server import run_server
 
     if release_file and releases_dir:
         raise click.UsageError("give --release FILE or --releases DIR, not both")
@@ -500,7 +516,7 @@ def serve(
         timeout=timeout,
         max_rows=max_rows,
         workers=workers,
-        cache_bytes=int(cache_mb * (1 << 20)),
+        cache_bytes=int(cache_mb * _MIB),
         threads=threads,
         service_allow=tuple(service_allow),
         data=tuple(data),

@@ -14,7 +14,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 
 from ldn_graph import __version__
-from ldn_graph.graph.build import build_graph, serialise, write_atomic
+from ldn_graph.atomic_files import write_atomic
+from ldn_graph.graph.build import build_graph, serialise
 from ldn_graph.graph.dataset_description import DATASET
 from ldn_graph.graph.namespaces import BIOLINK, DCAT, FOAF, LDN, LDNGRAPH, PROV, SCHEMA, VCARD, VOID
 from ldn_graph.vocab.prefixes import ID, ONTOLOGY_IRI

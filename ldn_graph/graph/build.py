@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from rdflib.plugin import Serializer, register
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from ldn_graph import __version__, resources
+from ldn_graph.atomic_files import write_atomic
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.graph.dataset_description import describe_dataset
 from ldn_graph.graph.load import LoadedSources, load_sources
@@ -224,34 +224,6 @@ def sorted_ntriples(dump: bytes) -> bytes:
 
 def format_for(path: Path) -> str:
     return "nt" if path.suffix == ".nt" else "ttl"
-
-
-def _new_file_mode() -> int:
-    """The mode ``open()`` would give a new file: 0666 less the umask (read once; setting it is the only
-    way to read it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-_NEW_FILE_MODE = _new_file_mode()
-
-
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Write a file so that readers see the old content or the new, never a part: temp file + rename.
-    The file gets the mode any new file gets (0644 under the usual umask), not the temp file's 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        os.fchmod(handle, _NEW_FILE_MODE)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_graph(graph: Graph, path: Path) -> None:

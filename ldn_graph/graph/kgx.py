@@ -31,11 +31,12 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 
-from ldn_graph.graph.build import write_atomic
+from ldn_graph.atomic_files import write_atomic
 from ldn_graph.graph.mappings import collect_mappings
 from ldn_graph.graph.namespaces import BIOLINK, CITO, LDNGRAPH, OBO, SCHEMA
 from ldn_graph.graph.reference_table import ReferenceTable
-from ldn_graph.vocab.prefixes import ID, STATEMENT, shorten
+from ldn_graph.vocab.prefixes import ID, is_entity, shorten
+from ldn_graph.vocab.schemes import MAPPING_RELATIONS
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ def obo_curie(iri: str) -> str:
 
 
 def _is_entity(node) -> bool:
-    return isinstance(node, URIRef) and str(node).startswith(ID) and not str(node).startswith(STATEMENT)
+    return isinstance(node, URIRef) and is_entity(str(node))
 
 
 def _categories(graph: Graph, entity: URIRef) -> list[str]:
@@ -201,7 +202,7 @@ def _specificity(category: str) -> int:
 def export_kgx(graph: Graph, table: ReferenceTable) -> KgxExport:
     exact: dict[URIRef, list[str]] = {}
     for mapping in collect_mappings(graph, table):
-        if mapping.predicate_id == "skos:exactMatch":
+        if mapping.predicate_id == MAPPING_RELATIONS["exact"].curie:
             exact.setdefault(URIRef(ID + mapping.subject_id.removeprefix("ldn:")), []).append(
                 mapping.object_id
             )

@@ -26,7 +26,7 @@ from ldn_graph.graph.build import build_graph
 from ldn_graph.graph.load import LoadedSources
 from ldn_graph.graph.namespaces import LDNGRAPH, MAPPING_PREDICATES
 from ldn_graph.graph.reference_table import ReferenceTable, load_reference_table, table_key
-from ldn_graph.vocab.prefixes import ID, STATEMENT, shorten
+from ldn_graph.vocab.prefixes import is_entity, shorten
 from ldn_graph.vocab.schemes import Scheme, scheme_of_iri, split_curie
 
 # Our classes whose instances other graphs name with identifiers; an instance with none is a gap.
@@ -96,7 +96,7 @@ class LinkReport:
 
 
 def _is_entity(node) -> bool:
-    return isinstance(node, URIRef) and str(node).startswith(ID) and not str(node).startswith(STATEMENT)
+    return isinstance(node, URIRef) and is_entity(str(node))
 
 
 def local_part(scheme: Scheme, iri: str) -> str | None:

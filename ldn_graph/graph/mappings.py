@@ -22,19 +22,20 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, RDFS
 
-from ldn_graph.graph.build import write_atomic
+from ldn_graph.atomic_files import write_atomic
 from ldn_graph.graph.reference_table import ReferenceTable, table_key
+from ldn_graph.vocab import dataset
 from ldn_graph.vocab.dataset import CONTRIBUTORS_NAME
-from ldn_graph.vocab.prefixes import ID, PREFIXES, STATEMENT
-from ldn_graph.vocab.schemes import SCHEMES, Scheme, split_curie
+from ldn_graph.vocab.prefixes import ID, PREFIXES, is_entity
+from ldn_graph.vocab.schemes import MAPPING_RELATIONS, SCHEMES, Scheme, split_curie
 
 log = logging.getLogger(__name__)
 
 MAPPING_SET_BASE = "https://w3id.org/ldngraph/mappings/"
-LICENSE = "https://creativecommons.org/licenses/by-sa/4.0/"
 JUSTIFICATION = "semapv:ManualMappingCuration"
 CONFIDENCE = {"verified": 0.95, "likely": 0.8, "unverified": 0.5}
-PREDICATE_IDS = {"exact": "skos:exactMatch", "close": "skos:closeMatch", "broad": "skos:broadMatch"}
+#: The reference table's mapping column -> the SSSOM predicate_id.
+PREDICATE_IDS = {key: relation.curie for key, relation in MAPPING_RELATIONS.items()}
 COLUMNS = (
     "subject_id",
     "subject_label",
@@ -107,7 +108,7 @@ def collect_mappings(graph: Graph, table: ReferenceTable) -> list[Mapping]:
     rows = table.by_key()
     mappings = []
     for entity, literal in sorted(graph.subject_objects(DCTERMS.identifier)):
-        if not str(entity).startswith(ID) or str(entity).startswith(STATEMENT):
+        if not is_entity(str(entity)):
             continue
         try:
             scheme, local = split_curie(str(literal))
@@ -147,7 +148,7 @@ def mapping_set_metadata(mappings: list[Mapping], version: str, issued: dt.date)
             "Every external identifier of the ldn-graph entities (low-dose naltrexone knowledge graph), "
             "with the SKOS relation, confidence and verification source of the curated identifier table."
         ),
-        "license": LICENSE,
+        "license": dataset.LICENSE,
         "creator_label": [CONTRIBUTORS_NAME],
         "publication_date": issued.isoformat(),
         "see_also": [f"{MAPPING_SET_BASE}{version}", "https://w3id.org/ldngraph/id/dataset"],

@@ -19,8 +19,8 @@ from rdflib import Graph
 from rdflib.namespace import RDF, SKOS
 
 from ldn_graph import resources
+from ldn_graph.atomic_files import write_atomic
 from ldn_graph.errors import LdnGraphError
-from ldn_graph.graph.build import write_atomic
 from ldn_graph.graph.evidence_checks import PLACEHOLDER
 from ldn_graph.graph.namespaces import LDNGRAPH, SCHEMA
 from ldn_graph.vocab.prefixes import ID, turtle_header

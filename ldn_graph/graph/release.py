@@ -52,6 +52,7 @@ from ldn_graph.releases import (
     release_dirs,
     verify_release,
 )
+from ldn_graph.serving.protocol import RDF_FORMATS
 from ldn_graph.vocab.prefixes import PREFIXES, shorten
 
 log = logging.getLogger(__name__)
@@ -60,9 +61,7 @@ CHANGELOG = "CHANGELOG.md"
 MAPPING_SET = GRAPH_STEM + ".sssom.tsv"
 CHANGELOG_SOURCE = "CHANGELOG-DATA.md"
 _EXTENSION_TYPES = {
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".jsonld": "application/ld+json",
+    **{f.suffix: f.media_type for f in RDF_FORMATS if f.suffix},
     ".json": "application/json",
     ".tsv": "text/tab-separated-values",
     ".yml": "application/yaml",

@@ -19,7 +19,7 @@ from pyoxigraph import Literal, NamedNode, Triple
 from ldn_graph.vocab.dataset import SOURCE_ARTICLE
 from ldn_graph.vocab.iri_paths import is_local, server_path
 from ldn_graph.vocab.prefixes import ONTOLOGY, PREFIXES, shorten
-from ldn_graph.vocab.schemes import split_curie
+from ldn_graph.vocab.schemes import MAPPING_RELATIONS, split_curie
 from ldn_graph.vocab.term_labels import label_of
 
 _RDF = PREFIXES["rdf"]
@@ -40,22 +40,16 @@ DATE = _DCTERMS + "date"
 SUPPORTING_TEXT = _BIOLINK + "supporting_text"
 IDENTIFIER = _DCTERMS + "identifier"
 URL = _SCHEMA + "url"
-MAPPINGS = {
-    _SKOS + "exactMatch": "exact match",
-    _SKOS + "closeMatch": "close match",
-    _SKOS + "broadMatch": "broad match",
-}
+MAPPINGS = {relation.iri: relation.label for relation in MAPPING_RELATIONS.values()}
 #: Properties whose values name the thing, best first.
 LABELS = (_RDFS + "label", _SKOS + "prefLabel", _SCHEMA + "name", _DCTERMS + "title")
 DEFINITIONS = (_SKOS + "definition", _RDFS + "comment", _DCTERMS + "description")
-EVIDENCE_SCHEME = ONTOLOGY + "EvidenceStatusScheme"
 ASSERTS_TRIPLE = ONTOLOGY + "assertsTriple"
 UPDATED_BY = ONTOLOGY + "updatedBy"
 EDITORIAL_NOTE = _SKOS + "editorialNote"
 HEALTH_CONDITION = _SCHEMA + "healthCondition"
 PUBLISHED = _SCHEMA + "datePublished"
 DERIVED_FROM = PREFIXES["prov"] + "wasDerivedFrom"
-CONDITION_CLASS = ONTOLOGY + "Condition"
 
 
 @dataclass(frozen=True)
@@ -289,7 +283,7 @@ def concept(graph: Triples, iri: str) -> Concept:
 
 def source(graph: Triples, iri: str) -> Source:
     """A publication or registry record with its DOI, PubMed or web page and its date."""
-    external = [graph.link(target) for target in graph.iris(iri, _SKOS + "exactMatch")]
+    external = [graph.link(target) for target in graph.iris(iri, MAPPING_RELATIONS["exact"].iri)]
     external += [Link(target, "web page") for target in graph.iris(iri, URL)]
     return Source(
         graph.link(iri), tuple(_external_label(link) for link in external), graph.first(iri, PUBLISHED)

@@ -43,7 +43,8 @@ class FairUseConfigError(LdnGraphError):
 
 @dataclass(frozen=True)
 class FairUsePolicy:
-    concurrency: int = 2  # requests in flight per client; 0: no limit
+    # 0: no limit; 2 is a third of the 6 requests a default server (2 workers of 3 threads) has in flight.
+    concurrency: int = 2  # requests in flight per client
     query_time: float = 60.0  # seconds of serving time per client per window; 0: no limit
     window: float = 60.0
     client_header: str | None = None  # e.g. X-Forwarded-For, set by a trusted proxy

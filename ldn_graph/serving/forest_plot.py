@@ -42,8 +42,6 @@ class Row:
     x: float  # the estimate
     low: float | None  # the interval, where the source gives one
     high: float | None
-    clipped_low: bool = False
-    clipped_high: bool = False
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Store, Tripl
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.vocab.prefixes import PREFIXES
 
-MEDIA_TYPE = "application/ld+json"
 _RDF_TYPE = PREFIXES["rdf"] + "type"
 _XSD_STRING = PREFIXES["xsd"] + "string"
 _NO_BLANK_NODES = "blank nodes are not published (the data contract names every node by IRI)"

@@ -54,6 +54,8 @@ class MediaFormat:
     media_type: str
     aliases: tuple[str, ...] = ()
     format_iri: str | None = None  # the W3C formats IRI, for the service description
+    suffix: str | None = None  # the file suffix naming it: a release's dumps, a page's twins
+    name: str = ""  # as a reader knows it
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -75,12 +77,25 @@ RESULT_FORMATS: tuple[MediaFormat, ...] = (
     MediaFormat("tsv", "text/tab-separated-values", (), _FORMATS_NS + "SPARQL_Results_TSV"),
 )
 RDF_FORMATS: tuple[MediaFormat, ...] = (
-    MediaFormat("turtle", "text/turtle", ("application/x-turtle",), _FORMATS_NS + "Turtle"),
-    MediaFormat("ntriples", "application/n-triples", ("text/plain",), _FORMATS_NS + "N-Triples"),
-    MediaFormat("jsonld", "application/ld+json", ("application/json",), _FORMATS_NS + "JSON-LD"),
-    MediaFormat("rdfxml", "application/rdf+xml", ("application/xml", "text/xml"), _FORMATS_NS + "RDF_XML"),
+    MediaFormat("turtle", "text/turtle", ("application/x-turtle",), _FORMATS_NS + "Turtle", ".ttl", "Turtle"),
+    MediaFormat(
+        "ntriples", "application/n-triples", ("text/plain",), _FORMATS_NS + "N-Triples", ".nt", "N-Triples"
+    ),
+    MediaFormat(
+        "jsonld", "application/ld+json", ("application/json",), _FORMATS_NS + "JSON-LD", ".jsonld", "JSON-LD"
+    ),
+    MediaFormat(
+        "rdfxml",
+        "application/rdf+xml",
+        ("application/xml", "text/xml"),
+        _FORMATS_NS + "RDF_XML",
+        ".rdf",
+        "RDF/XML",
+    ),
 )
-HTML = MediaFormat("html", "text/html", ("application/xhtml+xml",))
+HTML = MediaFormat("html", "text/html", ("application/xhtml+xml",), suffix=".html", name="HTML")
+#: The RDF formats by key, for code that names one.
+RDF_FORMAT = {media_format.key: media_format for media_format in RDF_FORMATS}
 
 
 @dataclass(frozen=True)

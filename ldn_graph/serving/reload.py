@@ -17,6 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ldn_graph.atomic_files import write_atomic
 from ldn_graph.errors import LdnGraphError
 
 
@@ -40,10 +41,7 @@ def status_path(pid_file: Path) -> Path:
 
 def write_outcome(pid_file: Path, outcome: ReloadOutcome) -> None:
     """Write the outcome beside the PID file, atomically (readers never see half of it)."""
-    target = status_path(pid_file)
-    partial = target.with_name(f".{target.name}.{os.getpid()}")
-    partial.write_text(json.dumps(asdict(outcome)), encoding="utf-8")
-    os.replace(partial, target)
+    write_atomic(status_path(pid_file), json.dumps(asdict(outcome)).encode("utf-8"))
 
 
 def read_outcome(pid_file: Path) -> ReloadOutcome | None:

@@ -39,14 +39,17 @@ import pyoxigraph as ox
 
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.serving.guard import graphs_named
-from ldn_graph.serving.protocol import BadRequest, ProtocolError, QueryTimeout
+from ldn_graph.serving.protocol import RDF_FORMAT, BadRequest, ProtocolError, QueryTimeout
 from ldn_graph.serving.results import write_solutions
 from ldn_graph.serving.store_address import USER_AGENT, StoreAddress, readable
 
 log = logging.getLogger(__name__)
 
 _RESULTS_JSON = "application/sparql-results+json"
-_GRAPH_FORMATS = {"application/n-triples": ox.RdfFormat.N_TRIPLES, "text/turtle": ox.RdfFormat.TURTLE}
+_GRAPH_FORMATS = {
+    RDF_FORMAT[key].media_type: ox.RdfFormat.from_media_type(RDF_FORMAT[key].media_type)
+    for key in ("ntriples", "turtle")
+}
 _ACCEPT = {
     "solutions": _RESULTS_JSON,
     "boolean": _RESULTS_JSON,

@@ -22,7 +22,6 @@ from collections.abc import Hashable
 from ldn_graph.serving.engine import QueryAnswer
 from ldn_graph.serving.protocol import ProtocolRequest
 
-DEFAULT_BYTES = 32 << 20
 _LARGEST_SHARE = 8  # an answer bigger than this share of the cache is not kept: it would evict the rest
 SEEN_ONCE = 4096  # queries the doorkeeper marks before it is cleared
 _BITS_PER_QUERY = 16  # with two bits a query, under 1.4 % of queries asked once pass as seen before
@@ -64,7 +63,7 @@ class Doorkeeper:
 
 
 class ResultCache:
-    def __init__(self, graph_version: Hashable, max_bytes: int = DEFAULT_BYTES, seen_once: int = SEEN_ONCE):
+    def __init__(self, graph_version: Hashable, max_bytes: int, seen_once: int = SEEN_ONCE):
         self.graph_version = graph_version
         self.max_bytes = max_bytes
         self._doorkeeper = Doorkeeper(seen_once)

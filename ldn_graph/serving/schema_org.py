@@ -13,7 +13,7 @@ from typing import Any
 
 from ldn_graph.serving.entity_page import DatasetFacts, Link
 from ldn_graph.serving.evidence_page import Study
-from ldn_graph.vocab.dataset import CONTRIBUTORS_NAME, KEYWORDS
+from ldn_graph.vocab.dataset import CONTRIBUTORS_NAME, KEYWORDS, LICENSE
 from ldn_graph.vocab.prefixes import ONTOLOGY
 
 CONTEXT = "https://schema.org"
@@ -36,7 +36,7 @@ def dataset(facts: DatasetFacts, site, files: Iterable = (), release=None) -> di
         "description": facts.description
         or "Claims about low-dose naltrexone, each with its evidence status and sources, as linked data.",
         "url": site.url("/"),
-        "license": facts.license or "https://creativecommons.org/licenses/by-sa/4.0/",
+        "license": facts.license or LICENSE,
         "isAccessibleForFree": True,
         "creator": {"@type": "Organization", "name": CONTRIBUTORS_NAME},
         "keywords": list(KEYWORDS),

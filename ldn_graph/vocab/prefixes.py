@@ -67,3 +67,8 @@ def shorten(iri: str) -> str:
     if best and re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_\-.]*", local or "_") and not local.endswith("."):
         return f"{best_prefix}:{local}"
     return f"<{iri}>"
+
+
+def is_entity(iri: str) -> bool:
+    """Whether ``iri`` names one of our entities: under ``ldn:``, and not a statement (``ldns:``)."""
+    return iri.startswith(ID) and not iri.startswith(STATEMENT)

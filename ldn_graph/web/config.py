@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ldn_graph.serving.fair_use import FairUsePolicy
+
+_FAIR_USE = FairUsePolicy()  # the limits' defaults are the fair-use policy's own
+
 
 @dataclass(frozen=True)
 class ServeConfig:
@@ -21,11 +25,11 @@ class ServeConfig:
     release_file: Path | None = None  # None: build the graph from the curated sources
     releases: Path | None = None  # a releases directory: serve its newest valid release and its downloads
     # Fair use per client (docs/operations.md): requests in flight and seconds of serving time per window.
-    client_concurrency: int = 2  # 0: no limit; a third of the 6 requests a default server has in flight
-    client_query_time: float = 60.0  # seconds per client_window; 0: no limit
-    client_window: float = 60.0
+    client_concurrency: int = _FAIR_USE.concurrency  # 0: no limit
+    client_query_time: float = _FAIR_USE.query_time  # seconds per client_window; 0: no limit
+    client_window: float = _FAIR_USE.window
     client_header: str | None = None  # a trusted proxy's header naming the client (X-Forwarded-For)
-    fair_use_exempt: tuple[str, ...] = ("127.0.0.0/8", "::1")  # networks never limited
+    fair_use_exempt: tuple[str, ...] = _FAIR_USE.exempt  # networks never limited
     pid_file: Path | None = None  # where the main process writes its PID, for ``ldn-graph reload``
     store_url: str | None = None  # a remote SPARQL 1.1 query endpoint that holds the graph: no load
     store_graph: str | None = None  # the remote store's graph served as the default graph (Virtuoso)

@@ -26,6 +26,7 @@ from ldn_graph.serving.engine_pool import EngineFailure
 from ldn_graph.serving.named_queries import NamedQuery, named_queries
 from ldn_graph.serving.protocol import (
     HTML,
+    RDF_FORMAT,
     RDF_FORMATS,
     BadRequest,
     MediaFormat,
@@ -36,7 +37,7 @@ from ldn_graph.serving.protocol import (
 )
 from ldn_graph.serving.result_cache import ENTRY_OVERHEAD
 from ldn_graph.vocab import iri_paths
-from ldn_graph.vocab.dataset import SOURCE_ARTICLE
+from ldn_graph.vocab.dataset import LICENSE, SOURCE_ARTICLE
 from ldn_graph.vocab.prefixes import BASE, ID, ONTOLOGY, shorten
 from ldn_graph.web.state import endpoint, state
 
@@ -45,19 +46,11 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("pages", __name__)
 
 _OFFERS = (HTML, *RDF_FORMATS)
-_SUFFIX_OF = {"html": ".html", "turtle": ".ttl", "ntriples": ".nt", "jsonld": ".jsonld", "rdfxml": ".rdf"}
 #: suffix -> format of the twin it names
-SUFFIXES: dict[str, MediaFormat] = {_SUFFIX_OF[f.key]: f for f in _OFFERS}
-_NTRIPLES = "application/n-triples"
+SUFFIXES: dict[str, MediaFormat] = {f.suffix: f for f in _OFFERS}
+_NTRIPLES = RDF_FORMAT["ntriples"].media_type
 _RESULTS_JSON = "application/sparql-results+json"
-FORMAT_NAMES = {
-    "html": "HTML",
-    "turtle": "Turtle",
-    "ntriples": "N-Triples",
-    "jsonld": "JSON-LD",
-    "rdfxml": "RDF/XML",
-}
-LICENCE_URL = "https://creativecommons.org/licenses/by-sa/4.0/"
+FORMAT_NAMES = {f.key: f.name for f in _OFFERS}
 
 
 @dataclass(frozen=True)
@@ -102,7 +95,7 @@ def _template_globals() -> dict[str, object]:
         "site": _site(),
         "examples": examples,
         "examples_data": [asdict(example) for example in examples],
-        "licence_url": LICENCE_URL,
+        "licence_url": LICENSE,
         "persistent_base": BASE,
         "id_base": ID,
         "source_article": SOURCE_ARTICLE,

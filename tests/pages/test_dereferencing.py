@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -9,8 +10,9 @@ import requests
 from page_links import Links
 from pyoxigraph import Literal, NamedNode, RdfFormat, parse
 
+from ldn_graph.graph.jsonld import to_jsonld
 from ldn_graph.serving.stores import load_store
-from ldn_graph.vocab.prefixes import ID, ONTOLOGY, ONTOLOGY_IRI, STATEMENT
+from ldn_graph.vocab.prefixes import ID, ONTOLOGY, ONTOLOGY_IRI, PREFIXES, STATEMENT
 from ldn_graph.web.app import create_app
 from ldn_graph.web.config import ServeConfig
 
@@ -66,6 +68,18 @@ def test_the_twins_carry_the_same_triples(server):
     base = url(server, STATEMENT + "ldn-efficacy-long-covid")
     graphs = [triples(requests.get(base + suffix, timeout=10)) for suffix in RDF_TYPES]
     assert graphs[0] and all(graph == graphs[0] for graph in graphs[1:])
+
+
+def test_the_json_ld_twin_is_compacted_under_our_context_like_the_dump(server, built):
+    twin = requests.get(url(server, ID + "naltrexone") + ".jsonld", timeout=10)
+    document = json.loads(twin.content)
+    assert document["@context"] == PREFIXES  # inline: a reader needs no network to expand it
+    # The entity's node says what the JSON-LD dump says of it, in the same words.
+    dump = json.loads(to_jsonld(built.graph))
+    assert dump["@context"] == document["@context"]
+    in_twin = next(node for node in document["@graph"] if node["@id"] == "ldn:naltrexone")
+    assert in_twin == next(node for node in dump["@graph"] if node["@id"] == "ldn:naltrexone")
+    assert triples(twin) == triples(requests.get(url(server, ID + "naltrexone") + ".nt", timeout=10))
 
 
 def test_link_header_names_each_twin_and_each_twin_answers_in_its_type(server):
