@@ -47,7 +47,7 @@ from endpoint import (
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT / "tests"))  # the launchers the deployment tests use: one way to start each tier
-from stores import (  # noqa: E402
+from support.stores import (  # noqa: E402
     VIRTUOSO_CREDENTIALS,
     VIRTUOSO_GRAPH,
     ldn_graph_load,

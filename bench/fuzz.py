@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "reliability"))
+sys.path.insert(0, str(ROOT / "tests"))  # support.*, which the fuzz check shares with the tests
 sys.path.insert(0, str(ROOT / "bench"))
 from endpoint import _free_port, _post, _start  # noqa: E402  (the endpoint benchmark's server helpers)
 from fuzz_check import FuzzFailure, check, keep_regression, send  # noqa: E402
@@ -39,8 +40,8 @@ LIMIT = 1.0
 
 
 def _listener():
-    sys.path.insert(0, str(ROOT / "tests" / "safety"))
-    from conftest import Listener  # the safety tests' counting listener
+    sys.path.insert(0, str(ROOT / "tests"))
+    from support.listener import Listener  # the safety tests' counting listener
 
     return Listener()
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "tests"))
 from endpoint import _free_port, _start  # noqa: E402  (the endpoint benchmark's server helpers)
-from slow_clients import SlowClients, Timings, ordinary_requests  # noqa: E402  (shared with the tests)
+from support.slow_clients import SlowClients, Timings, ordinary_requests  # noqa: E402  (shared with the tests)
 
 RESULTS = ROOT / "bench" / "results"
 

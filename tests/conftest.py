@@ -1,4 +1,5 @@
-"""Shared fixtures: the graph built once per session, its shapes, and an Oxigraph store holding it."""
+"""Shared fixtures (the graph built once per session, its shapes, an Oxigraph store holding it) and the
+``live`` marker, given to every test that uses a real process over loopback."""
 
 from __future__ import annotations
 
@@ -35,3 +36,21 @@ def store(built: BuildResult) -> ox.Store:
     store = ox.Store()
     store.bulk_load(serialise(built.graph, "nt"), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
     return store
+
+
+# Fixtures that start a real process (our server, Oxigraph's, Virtuoso, Varnish, HAProxy) and talk to it
+# over loopback. A test that uses one, directly or through another fixture, is marked live.
+_LIVE_FIXTURES = frozenset(
+    {
+        "live_server", "launch", "server", "served", "guarded", "fuzz_server", "limited", "one_worker",
+        "strict_server", "ours", "ours_allowing", "oxigraph", "launch_oxigraph", "embedded_server",
+        "remote", "remote_server", "oxigraph_full", "virtuoso_full", "full_store", "deployment",
+        "own_deployment", "backend", "varnish",
+    }
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)

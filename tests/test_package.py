@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from live_server import start_server
+from support.live_server import start_server
+
+pytestmark = [pytest.mark.live, pytest.mark.slow]  # builds, installs and serves the wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -78,6 +78,7 @@ def test_valid_fixture_conforms(sources, shapes_graph, article, fixture):
     assert report.conforms, "\n".join(v.describe() for v in report.violations)
 
 
+@pytest.mark.slow  # each validates the whole graph with one error added
 @pytest.mark.parametrize("fixture", INVALID, ids=lambda p: p.stem)
 def test_invalid_fixture_fails_on_its_shape(sources, shapes_graph, article, fixture):
     graph = apply_fixture(sources, fixture)
@@ -90,6 +91,7 @@ def test_invalid_fixture_fails_on_its_shape(sources, shapes_graph, article, fixt
         assert violation.message and "{?" not in violation.message and "{$" not in violation.message
 
 
+@pytest.mark.slow  # pySHACL takes about 12 s over the whole graph, once per fixture
 @pytest.mark.parametrize("fixture", INVALID, ids=lambda p: p.stem)
 def test_reference_engine_gives_the_same_report(sources, shapes_graph, fixture):
     graph = apply_fixture(sources, fixture)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.live_server import start_server
 
 from ldn_graph.graph.release import make_release
 
@@ -24,16 +24,31 @@ CHROMIUM_ARGS = (
     "--disable-component-update",
     "--no-first-run",
 )
-_ENDPOINT_CONFTEST = ROOT / "tests" / "endpoint" / "conftest.py"
 
 
-def _start_server():
-    # The endpoint tests' server launcher, loaded by path: test folders are not packages.
-    spec = importlib.util.spec_from_file_location("endpoint_conftest", _ENDPOINT_CONFTEST)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module.start_server
+_HERE = Path(__file__).resolve().parent
+_MISSING = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
+_WHY = (
+    f"the browser tests need Debian's Chromium and its driver ({', '.join(_MISSING)} missing): "
+    "run `apt-get install -y chromium chromium-driver` as root (scripts/test does this)"
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark this folder's tests ``browser``; without Chromium, skip them saying why, except in CI
+    (``CI`` set), where scripts/test installs Chromium and a missing one must fail the run."""
+    for item in items:
+        if _HERE not in item.path.parents:
+            continue
+        item.add_marker(pytest.mark.browser)
+        if _MISSING and not os.environ.get("CI"):
+            item.add_marker(pytest.mark.skip(reason=_WHY))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_is_there() -> None:
+    if _MISSING:  # only in CI: elsewhere the tests were skipped
+        pytest.fail(_WHY, pytrace=False)
 
 
 @pytest.fixture(scope="session")
@@ -42,20 +57,13 @@ def server(tmp_path_factory) -> Iterator:
     releases = tmp_path_factory.mktemp("browser-releases")
     make_release(releases, ROOT)
     log = tmp_path_factory.mktemp("browser-server") / "server.log"
-    live = _start_server()("--releases", str(releases), "--workers", "2", log=log)
+    live = start_server("--releases", str(releases), "--workers", "2", log=log)
     yield live
     live.stop()
 
 
 @pytest.fixture(scope="session")
 def driver_factory():
-    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not shutil.which(path)]
-    if missing:
-        pytest.fail(
-            f"the browser tests need Debian's Chromium and its driver ({', '.join(missing)} missing): "
-            "run `apt-get install -y chromium chromium-driver` as root (scripts/test does this)",
-            pytrace=False,
-        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from live_server import start_server
-from stores import StoreProcess, ldn_graph_load, start_haproxy, start_oxigraph, start_varnish
+from support.live_server import start_server
+from support.stores import StoreProcess, ldn_graph_load, start_haproxy, start_oxigraph, start_varnish
 
 TESTS = Path(__file__).resolve().parents[1]
 RELEASE = TESTS / "endpoint" / "fixtures" / "release.nt"

@@ -13,7 +13,7 @@ import threading
 import time
 
 import requests
-from stores import ldn_graph_load
+from support.stores import ldn_graph_load
 
 SPARQL_JSON = {"Accept": "application/sparql-results+json"}
 _REQUESTS = re.compile(r'^ldngraph_http_requests_total\{route="/sparql",status="\d+"\} (\d+)$', re.M)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from doc_commands import commands, unknown_options
+from support.doc_commands import commands, unknown_options
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")

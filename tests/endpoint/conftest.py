@@ -6,16 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_server import LiveServer, free_port, start_server
+from support.live_server import LiveServer, free_port, start_server
+from support.paths import ENDPOINT_RELEASE, PROTOCOL_GRAPHS
 
 from ldn_graph.serving.stores import load_store
 from ldn_graph.web.app import create_app
 from ldn_graph.web.config import ServeConfig
 
-TESTS = Path(__file__).resolve().parents[1]
-RELEASE = TESTS / "endpoint" / "fixtures" / "release.nt"
-W3C = TESTS / "w3c"
-PROTOCOL_GRAPHS = W3C / "protocol-graphs.nq"
+RELEASE = ENDPOINT_RELEASE
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,8 @@ The documented queries are run as written, only their SERVICE IRIs pointed at th
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ import pyoxigraph as ox
 import pytest
 import requests
 from rdflib.namespace import DCTERMS
+from support.live_server import free_port, start_server
 
 from ldn_graph.graph.build import build_graph, serialise, write_graph
 from ldn_graph.vocab.schemes import SCHEMES, split_curie
@@ -33,20 +32,6 @@ OUR_ENDPOINT = "https://w3id.org/ldngraph/sparql"
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"
 ID = "https://w3id.org/ldngraph/id/"
 WD = "http://www.wikidata.org/entity/"
-
-
-def _endpoint_fixtures():
-    # The endpoint tests' server launcher, loaded by path: test folders are not packages.
-    spec = importlib.util.spec_from_file_location(
-        "endpoint_conftest", ROOT / "tests" / "endpoint" / "conftest.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault(spec.name, module)  # its dataclass looks its own module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-_endpoint = _endpoint_fixtures()
 
 
 def query_text(name: str, **services: str) -> str:
@@ -70,7 +55,7 @@ def select(url: str, query: str) -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def oxigraph(tmp_path_factory) -> Iterator[str]:
     """``oxigraph serve`` (in-memory store) on a free loopback port, loaded with the test fixtures."""
-    port = _endpoint.free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("oxigraph") / "oxigraph.log"
     with log.open("wb") as stream:
         process = subprocess.Popen(
@@ -105,9 +90,7 @@ def _serve(tmp_path_factory, *options: str) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("ours")
     release = folder / "release.nt"
     write_graph(build_graph().graph, release)
-    live = _endpoint.start_server(
-        "--release", str(release), "--workers", "1", *options, log=folder / "server.log"
-    )
+    live = start_server("--release", str(release), "--workers", "1", *options, log=folder / "server.log")
     yield live.endpoint
     live.stop()
 

@@ -16,6 +16,8 @@ from rdflib.namespace import RDF, SKOS
 from ldn_graph.graph.kgx import export_kgx, write_kgx
 from ldn_graph.graph.namespaces import LDNGRAPH
 
+pytestmark = pytest.mark.slow  # runs KGX itself, in an environment of its own
+
 ROOT = Path(__file__).resolve().parents[2]
 KGX_ENV = ROOT / ".venv-kgx"
 RUN_KGX = Path(__file__).with_name("run_kgx.py")

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.live_server import start_server
 
 from ldn_graph.graph.cached_release import built_release
-
-_ENDPOINT_CONFTEST = Path(__file__).resolve().parents[1] / "endpoint" / "conftest.py"
-
-
-def _endpoint_fixtures():
-    # The endpoint tests' server launcher, loaded by path: test folders are not packages.
-    spec = importlib.util.spec_from_file_location("endpoint_conftest", _ENDPOINT_CONFTEST)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
-start_server = _endpoint_fixtures().start_server
 
 
 @pytest.fixture(scope="session")

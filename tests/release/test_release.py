@@ -29,6 +29,8 @@ from ldn_graph.graph.validate import load_shapes
 from ldn_graph.releases import CHECKSUMS, MANIFEST, ReleaseError, sha256_of, verify_release
 from ldn_graph.vocab.prefixes import ONTOLOGY_IRI, turtle_header
 
+pytestmark = pytest.mark.slow  # each test builds, validates and writes whole releases
+
 ROOT = Path(__file__).resolve().parents[2]
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld"}
 DUMPS = [f"ldn-graph{ext}{gz}" for ext in RDF_FORMATS for gz in ("", ".gz")]

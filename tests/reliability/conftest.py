@@ -3,35 +3,15 @@ safety tests' loopback listener that counts every connection made to it."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from fuzz_check import FUZZ_TIMEOUT
+from support.listener import listener
+from support.live_server import start_server
+from support.release_fixtures import changelog, sources, version
 
-TESTS = Path(__file__).resolve().parents[1]
-FUZZ_TIMEOUT = 1.0  # the fuzzed server's --timeout: short, so runaway inputs end quickly
-
-
-def _load(name: str, path: Path):
-    # Test folders are not packages: load their helpers by path, once.
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
-endpoint_helpers = _load("reliability_endpoint_conftest", TESTS / "endpoint" / "conftest.py")
-safety_helpers = _load("reliability_safety_conftest", TESTS / "safety" / "conftest.py")
-release_helpers = _load("reliability_release_conftest", TESTS / "release" / "conftest.py")
-start_server = endpoint_helpers.start_server
-# Shared fixtures: the loopback listener counting connections; a copy of the sources to edit, and
-# helpers to stamp a version and add its changelog entry.
-listener = safety_helpers.listener
-sources, version, changelog = release_helpers.sources, release_helpers.version, release_helpers.changelog
+__all__ = ["changelog", "listener", "sources", "version"]  # fixtures of this folder
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,8 @@ from ldn_graph.serving.protocol import ProtocolRequest
 from ldn_graph.serving.stores import load_store
 from ldn_graph.vocab.prefixes import PREFIXES
 
+pytestmark = pytest.mark.slow  # every competency query and generated ones, in two engines
+
 XSD = PREFIXES["xsd"]
 NUMERIC = {
     XSD + name for name in ("integer", "decimal", "double", "float", "int", "long", "nonNegativeInteger")

@@ -11,9 +11,10 @@ import time
 
 import pytest
 import requests
-from http_wire import read_message
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
+from support.http_wire import read_message
+from support.live_server import start_server
 
 from ldn_graph.serving.fair_use import Admission, FairUse, FairUsePolicy, Refusal
 
@@ -24,8 +25,6 @@ CHEAP = "ASK { ?s ?p ?o }"
 @pytest.fixture(scope="module")
 def limited(built_graph, tmp_path_factory):
     """A server limiting each client (named by X-Client) to 2 requests in flight and 2 s per 20 s."""
-    from conftest import start_server
-
     server = start_server(
         "--release", str(built_graph), "--timeout", "1", "--workers", "2",
         "--client-header", "X-Client", "--client-concurrency", "2",

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import FUZZ_TIMEOUT
-from fuzz_check import REGRESSIONS, check
+from fuzz_check import FUZZ_TIMEOUT, REGRESSIONS, check
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sparql_fuzz_grammar import (

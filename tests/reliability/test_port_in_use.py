@@ -11,7 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
+
+pytestmark = pytest.mark.live  # servers of its own on a port in use
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "endpoint" / "fixtures" / "release.nt"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import resource
 
 import pytest
-from slow_clients import SlowClients, ordinary_requests
+from support.slow_clients import SlowClients, ordinary_requests
 
 SLOW = 1000
 SECONDS = 7.0  # past the 5-s header timeout: the server closes every first slow connection meanwhile

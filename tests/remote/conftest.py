@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_server import LiveServer, start_server
-from stores import (
+from support.live_server import LiveServer, start_server
+from support.stores import (
     PROTOCOL_GRAPH_NAMES,
     VIRTUOSO_CREDENTIALS,
     VIRTUOSO_GRAPH,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from stores import VirtuosoServer, portable_term
+from support.stores import VirtuosoServer, portable_term
 
 QUERIES = sorted((Path(__file__).resolve().parents[2] / "queries").glob("*.rq"))
 _BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"

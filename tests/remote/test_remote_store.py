@@ -10,9 +10,9 @@ import time
 
 import pyoxigraph as ox
 import pytest
-from http_wire import read_message
-from live_server import free_port
-from stores import system_binary, wait_for_port
+from support.http_wire import read_message
+from support.live_server import free_port
+from support.stores import system_binary, wait_for_port
 
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.graph.publish import GraphStore, push_release

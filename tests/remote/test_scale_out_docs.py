@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from doc_commands import commands, unknown_options
+from support.doc_commands import commands, unknown_options
 
 DOCS = (Path(__file__).resolve().parents[2] / "docs" / "scale-out.md").read_text(encoding="utf-8")
 STORES = ("Oxigraph", "Fuseki", "QLever", "Virtuoso", "GraphDB", "Neptune")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from stores import VIRTUOSO_CREDENTIALS, VIRTUOSO_GRAPH, VirtuosoServer
+from support.stores import VIRTUOSO_CREDENTIALS, VIRTUOSO_GRAPH, VirtuosoServer
 
 from ldn_graph.serving.protocol import BadRequest
 from ldn_graph.serving.remote_store import RemoteStore, RemoteTimeout

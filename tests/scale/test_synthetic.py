@@ -21,6 +21,8 @@ import synthetic  # noqa: E402
 from ldn_graph.graph.namespaces import SH  # noqa: E402
 from ldn_graph.graph.validate import load_shapes  # noqa: E402
 
+pytestmark = pytest.mark.slow  # builds and validates 10^5 synthetic triples
+
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> tuple[Path, synthetic.Manifest]:

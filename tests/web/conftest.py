@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_server import start_server
+from support.live_server import start_server
+from support.release_fixtures import released, releases_dir
 
-TESTS = Path(__file__).resolve().parents[1]
-
-
-def _release_fixtures():
-    # The release tests' fixtures (one release written per session, the launcher), loaded by path: test
-    # folders are not packages.
-    spec = importlib.util.spec_from_file_location("web_release_conftest", TESTS / "release" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+__all__ = ["released", "releases_dir"]  # fixtures of this folder
 
 
-_release = _release_fixtures()
-releases_dir, released, launch = _release.releases_dir, _release.released, _release.launch
+@pytest.fixture(scope="session")
+def launch():
+    """``launch(*options, log=PATH)``: the real server on a free loopback port (stop it with ``.stop()``)."""
+    return start_server
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from stores import start_varnish
+from support.stores import start_varnish
 
 MAX_AGE = 2  # the server's --max-age here: short, so that a copy expires within the test
 QUERY_PATH = "/sparql?query=" + quote(

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from http_wire import read_message
+from support.http_wire import read_message
 
 SELECT = "SELECT ?s WHERE { ?s a <https://schema.org/MedicalCondition> } ORDER BY ?s LIMIT 3"
 QUERY_PATH = "/sparql?query=" + quote(SELECT)

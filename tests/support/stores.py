@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from live_server import ServerProcess, free_port
+
+from support.live_server import ServerProcess, free_port
+from support.paths import ROOT
 
 # The graph that stands for the default graph on Virtuoso, whose own default graph is the union of all.
 VIRTUOSO_GRAPH = "https://w3id.org/ldngraph/release"
@@ -241,7 +243,7 @@ def portable_answer(body: bytes, media_type: str) -> list:
 
 # --- the tiers in front: Varnish and HAProxy as deploy/ configures them ---------------------------------
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+DEPLOY = ROOT / "deploy"
 _SBIN = "/usr/sbin"  # where Debian puts varnishd and haproxy, off a user's PATH
 
 
