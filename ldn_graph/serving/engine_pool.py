@@ -81,6 +81,12 @@ class EngineBusy(ProtocolError):
     status = 503
 
 
+class EngineUnavailable(ProtocolError):
+    """No engine process could be started (the system refused a process): answered 503, and logged."""
+
+    status = 503
+
+
 class EngineCrashed(ProtocolError):
     """The engine process ended while answering (it is replaced): answered 503."""
 
@@ -263,7 +269,12 @@ class _Spawner:
 
     def __init__(self, engine: QueryEngine, sandbox: bool):
         self._channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            self._channel.close()
+            theirs.close()
+            raise
         if self.pid == 0:
             code = 0
             try:
@@ -414,18 +425,28 @@ class EnginePool:
             self._warm, self._retiring = None, None
 
     def _fork(self) -> _Process:
-        if self._spawner is None:
-            self._spawner = _Spawner(self.engine, self.sandbox)
         try:
-            process = self._spawner.spawn()
-        except OSError as error:  # killed from outside: a new one, forked from the worker as it is now
-            log.warning("%s; starting another", error)
-            self._spawner.close()
-            self._spawner = _Spawner(self.engine, self.sandbox)
-            process = self._spawner.spawn()
+            try:
+                if self._spawner is None:
+                    self._spawner = _Spawner(self.engine, self.sandbox)
+                process = self._spawner.spawn()
+            except OSError as error:  # killed from outside: a new one, forked from the worker as it is now
+                log.warning("%s; starting another", error)
+                self._drop_spawner()
+                self._spawner = _Spawner(self.engine, self.sandbox)
+                process = self._spawner.spawn()
+        except OSError as error:  # the system refuses a process (no memory, a process limit)
+            self._drop_spawner()
+            log.error("no engine process could be started: %s", error)
+            raise EngineUnavailable("no engine process could be started; try again shortly") from error
         self.started += 1
         log.debug("engine process %d started", process.pid)
         return process
+
+    def _drop_spawner(self) -> None:
+        if self._spawner is not None:
+            self._spawner.close()
+            self._spawner = None
 
     def warm(self, count: int) -> None:
         """Start the spawner and ``count`` engine processes now (in a worker, before its threads start)."""

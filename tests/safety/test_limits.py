@@ -16,7 +16,13 @@ from support.timing import wait_until, within
 
 from ldn_graph import cli
 from ldn_graph.serving.engine import QueryEngine
-from ldn_graph.serving.engine_pool import EngineCrashed, EnginePool, engine_processes, runs_lowered
+from ldn_graph.serving.engine_pool import (
+    EngineCrashed,
+    EnginePool,
+    EngineUnavailable,
+    engine_processes,
+    runs_lowered,
+)
 from ldn_graph.serving.guard import QueryGuard
 from ldn_graph.serving.protocol import ProtocolRequest
 from ldn_graph.serving.stores import load_store
@@ -123,6 +129,33 @@ def test_an_engine_that_aborts_is_replaced(release_store):
     try:
         with pytest.raises(EngineCrashed):
             pool.answer(ProtocolRequest("ASK { FILTER(" + "!" * 10_000 + "true) }"), None)
+        assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
+    finally:
+        pool.close()
+
+
+def test_an_engine_the_system_will_not_start_is_a_logged_503(release_store, monkeypatch, caplog):
+    """When the system refuses a process (as fork(2) does with EAGAIN at a process limit, which root does
+    not meet, hence the refusal is made here), the query gets 503 with a message and the log says why;
+    once processes can be made again, the pool answers."""
+    from ldn_graph.serving import engine_pool
+
+    pool = EnginePool(QueryEngine(release_store, timeout=5))
+    real_fork = os.fork
+
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    try:
+        monkeypatch.setattr(engine_pool.os, "fork", refused)
+        with pytest.raises(EngineUnavailable) as refusal:
+            pool.answer(ProtocolRequest("ASK {}"), None)
+        assert refusal.value.status == 503 and "no engine process could be started" in str(refusal.value)
+        assert any(
+            record.levelname == "ERROR" and "Resource temporarily unavailable" in record.getMessage()
+            for record in caplog.records
+        )
+        monkeypatch.setattr(engine_pool.os, "fork", real_fork)
         assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
     finally:
         pool.close()
