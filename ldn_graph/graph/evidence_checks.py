@@ -18,6 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF
 
 from ldn_graph.graph.namespaces import BIOLINK, LDNGRAPH, SCHEMA, SOURCE_ARTICLE
+from ldn_graph.graph.store_graph import StoreGraph
 from ldn_graph.vocab.prefixes import ID
 
 _UNITS = [
@@ -175,8 +176,15 @@ def unquoted_numbers(graph: Graph) -> list[Finding]:
 PLACEHOLDER = "FILL IN"
 
 
-def placeholders(graph: Graph) -> list[Finding]:
+def placeholders(graph: Graph | StoreGraph) -> list[Finding]:
     """Literals still holding a skeleton's placeholder: the file is not finished."""
+    if isinstance(graph, StoreGraph):  # the store picks them: a pass in Python over 10^6 triples took 4 s
+        rows = graph.store.query(
+            f'SELECT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER(isLiteral(?o) && CONTAINS(STR(?o), "{PLACEHOLDER}")) }}'
+        )
+        triples = [(graph.term(row["s"]), graph.term(row["p"]), graph.term(row["o"])) for row in rows]
+    else:
+        triples = [t for t in graph if isinstance(t[2], Literal) and PLACEHOLDER in str(t[2])]
     return [
         Finding(
             node,
@@ -186,8 +194,7 @@ def placeholders(graph: Graph) -> list[Finding]:
             "Replace the placeholder with what the publication or registry record says (quote it where it "
             "is a quote), or delete the line if the source does not say.",
         )
-        for node, predicate, value in graph
-        if isinstance(value, Literal) and PLACEHOLDER in str(value)
+        for node, predicate, value in triples
     ]
 
 

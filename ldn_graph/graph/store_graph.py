@@ -22,6 +22,8 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
+from ldn_graph.vocab.prefixes import PREFIXES
+
 _XSD_STRING = str(XSD.string)
 _LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _DEFAULT = ox.DefaultGraph()
@@ -128,3 +130,7 @@ class StoreGraph:
     def ntriples(self) -> bytes:
         """The graph as N-Triples, in Oxigraph's order."""
         return self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=_DEFAULT)
+
+    def turtle(self) -> bytes:
+        """The graph as Oxigraph writes Turtle, with the prefix map's prefixes (not rdflib's layout)."""
+        return self.store.dump(format=ox.RdfFormat.TURTLE, from_graph=_DEFAULT, prefixes=PREFIXES)
