@@ -180,7 +180,7 @@ def serialise(graph: Graph | StoreGraph, fmt: str) -> bytes:
         if isinstance(graph, StoreGraph):
             from ldn_graph.graph.turtle import store_turtle
 
-            return store_turtle(graph)
+            return b"".join(store_turtle(graph))
         return graph.serialize(format="canonical-turtle", encoding="utf-8")
     raise LdnGraphError(f"unknown serialisation {fmt!r}")
 

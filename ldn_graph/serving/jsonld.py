@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from json.encoder import encode_basestring
 
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Store, Triple
 
@@ -51,77 +52,151 @@ def compact(iri: str) -> str:
     return iri
 
 
-class _Writer:
-    def __init__(self, blank_nodes: bool):
-        self.blank_nodes = blank_nodes
-
-    def node_id(self, term) -> str:
-        if isinstance(term, NamedNode):
-            return compact(term.value)
-        if isinstance(term, BlankNode) and self.blank_nodes:
-            return f"_:{term.value}"
-        raise LdnGraphError(_NO_BLANK_NODES)
-
-    def value(self, term) -> dict[str, str]:
-        if not isinstance(term, Literal):
-            return {"@id": self.node_id(term)}
-        if term.language:
-            return {"@value": term.value, "@language": term.language}
-        if term.datatype.value == _XSD_STRING:
-            return {"@value": term.value}
-        return {"@value": term.value, "@type": compact(term.datatype.value)}
-
-
-def _sort_key(value: dict[str, str]) -> tuple[str, str, str, str]:
-    return (value.get("@id", ""), value.get("@value", ""), value.get("@type", ""), value.get("@language", ""))
-
-
 def write_jsonld(
-    subjects: Iterable, triples_of: Callable[[object], Iterable[Triple]], *, blank_nodes: bool = False
-) -> bytes:
-    """The triples of ``subjects`` (each subject's from ``triples_of``) as a compacted, deterministic
-    JSON-LD document under our inline context; blank nodes refused unless ``blank_nodes``.
+    groups: Iterable[tuple[object, dict[str, list]]],
+    properties_of: Callable[[object], dict[str, list]],
+    *,
+    blank_nodes: bool = False,
+) -> Iterator[bytes]:
+    """A compacted, deterministic JSON-LD document under our inline context, in pieces: its head, each
+    node, its end. ``groups`` gives each subject with its properties (predicate IRI -> objects);
+    ``properties_of`` all of a subject's, for one ``groups`` gave in parts or two subjects written alike
+    (one, always). Blank nodes are refused unless ``blank_nodes``.
 
-    Written node by node, each the text ``json.dumps`` gives it inside the whole document (indented two
-    levels): the same bytes as dumping the document at once, without holding every node of a large
-    graph as Python objects first."""
-    writer = _Writer(blank_nodes)
-    by_id: dict[str, list] = defaultdict(list)  # node id -> the subjects written so (one, always)
-    for subject in subjects:
-        by_id[writer.node_id(subject)].append(subject)
+    The bytes are those of ``json.dumps`` writing the whole document (indented one space per level), but
+    each node's text is made from its terms' text as its triples come: ``json.dumps``'s indenting
+    encoder is Python code, and it was most of the 21 s a dump of 10^6 triples took, with every node
+    held as Python objects first."""
+    names = _Names(blank_nodes)
+    texts: dict[str, str] = {}  # node id -> its text
+    first: dict[str, object] = {}  # node id -> the subject it was made from
+    again: dict[str, set] = {}  # node ids made from more than one subject, or from one in parts
+    for subject, properties in groups:
+        node_id = names.node_id(subject)
+        if node_id in texts:
+            again.setdefault(node_id, {first[node_id]}).add(subject)
+        first[node_id] = subject
+        texts[node_id] = _node_text(names, node_id, [properties])
+    for node_id, subjects in again.items():
+        texts[node_id] = _node_text(names, node_id, [properties_of(s) for s in subjects])
+    del first
     head = json.dumps({"@context": context()}, ensure_ascii=False, indent=1)[: -len("\n}")]
-    if not by_id:
-        return (head + ',\n "@graph": []\n}\n').encode("utf-8")
-    parts = [head, ',\n "@graph": [']
-    for number, node_id in enumerate(sorted(by_id)):
-        properties: dict[str, list] = defaultdict(list)
-        for subject in by_id[node_id]:
-            for triple in triples_of(subject):
-                predicate, obj = triple.predicate.value, triple.object
-                if predicate == _RDF_TYPE and isinstance(obj, NamedNode):
-                    properties["@type"].append(compact(obj.value))
-                else:
-                    properties[compact(predicate)].append(writer.value(obj))
-        node = {"@id": node_id} | {
-            key: sorted(values) if key == "@type" else sorted(values, key=_sort_key)
-            for key, values in sorted(properties.items())
-        }
-        text = json.dumps(node, ensure_ascii=False, indent=1).replace("\n", "\n  ")
-        parts.append(("\n  " if number == 0 else ",\n  ") + text)
-    parts.append("\n ]\n}\n")
-    return "".join(parts).encode("utf-8")
+    if not texts:
+        yield (head + ',\n "@graph": []\n}\n').encode("utf-8")
+        return
+    yield (head + ',\n "@graph": [').encode("utf-8")
+    for number, node_id in enumerate(sorted(texts)):
+        yield (("\n  " if number == 0 else ",\n  ") + texts.pop(node_id)).encode("utf-8")
+    yield b"\n ]\n}\n"
 
 
 def triples_to_jsonld(triples: Iterable[Triple], *, blank_nodes: bool = False) -> bytes:
     """A graph held in memory (a page's description, the VoID triples, a query's answer) as JSON-LD."""
-    by_subject: dict[object, list[Triple]] = defaultdict(list)
+    by_subject: dict[object, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for triple in triples:
-        by_subject[triple.subject].append(triple)
-    return write_jsonld(by_subject, by_subject.__getitem__, blank_nodes=blank_nodes)
+        by_subject[triple.subject][triple.predicate.value].append(triple.object)
+    return b"".join(write_jsonld(by_subject.items(), by_subject.__getitem__, blank_nodes=blank_nodes))
+
+
+def store_jsonld(store: Store) -> Iterator[bytes]:
+    """The default graph of ``store`` as JSON-LD, in pieces, from one pass over the store (which gives
+    a subject's triples together; one it gives in parts is asked for again)."""
+    default = DefaultGraph()
+
+    def groups():
+        subject, properties = None, None
+        for quad in store.quads_for_pattern(None, None, None, default):
+            if quad.subject != subject:
+                if subject is not None:
+                    yield subject, properties
+                subject, properties = quad.subject, defaultdict(list)
+            properties[quad.predicate.value].append(quad.object)
+        if subject is not None:
+            yield subject, properties
+
+    def properties_of(subject) -> dict[str, list]:
+        properties = defaultdict(list)
+        for quad in store.quads_for_pattern(subject, None, None, default):
+            properties[quad.predicate.value].append(quad.object)
+        return properties
+
+    return write_jsonld(groups(), properties_of)
 
 
 def store_to_jsonld(store: Store) -> bytes:
-    """The default graph of ``store`` as JSON-LD, read one subject at a time (a dump of 10^6 triples)."""
-    subjects = {row["s"] for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }")}
-    default = DefaultGraph()
-    return write_jsonld(subjects, lambda subject: store.quads_for_pattern(subject, None, None, default))
+    return b"".join(store_jsonld(store))
+
+
+class _Names:
+    """Node ids, compact IRIs and JSON strings, the recurring ones made once."""
+
+    def __init__(self, blank_nodes: bool) -> None:
+        self.blank_nodes = blank_nodes
+        self.compacted: dict[str, str] = {}
+        self.encoded: dict[str, str] = {}
+
+    def compact(self, iri: str) -> str:
+        found = self.compacted.get(iri)
+        if found is None:
+            found = self.compacted[iri] = compact(iri)
+        return found
+
+    def node_id(self, term) -> str:
+        if isinstance(term, NamedNode):
+            return self.compact(term.value)
+        if isinstance(term, BlankNode) and self.blank_nodes:
+            return f"_:{term.value}"
+        raise LdnGraphError(_NO_BLANK_NODES)
+
+    def text(self, value: str) -> str:
+        found = self.encoded.get(value)
+        if found is None:
+            found = self.encoded[value] = encode_basestring(value)
+        return found
+
+
+# json.dumps(node, indent=1) inside the document's "@graph" list, two levels in: each line of the node
+# starts two spaces further in than json.dumps alone puts it.
+_KEY, _ITEM, _ITEM_KEY = "\n   ", "\n    ", "\n     "
+
+
+def _node_text(names: _Names, node_id: str, subjects: list[dict]) -> str:
+    """One node object: "@id", then its keys sorted, "@type"'s compact IRIs sorted, every other key's
+    values sorted by (@id, @value, @type, @language); a literal as {"@value": its lexical form} with its
+    language or datatype, never a native JSON number."""
+    text = names.text
+    keyed = defaultdict(list)
+    for predicate, objects in ((p, o) for properties in subjects for p, o in properties.items()):
+        for obj in objects:
+            if predicate == _RDF_TYPE and isinstance(obj, NamedNode):
+                keyed["@type"].append(names.compact(obj.value))
+            else:
+                keyed[names.compact(predicate)].append(obj)
+    parts = ["{", _KEY, '"@id": ', text(node_id)]
+    for key in sorted(keyed):
+        parts += [",", _KEY, text(key), ": ["]
+        if key == "@type":
+            items = [_ITEM + text(value) for value in sorted(keyed[key])]
+        else:
+            values = [_value_fields(names, obj) for obj in keyed[key]]
+            values.sort(key=lambda fields: (fields[0], fields[1], fields[2], fields[3]))
+            items = [_ITEM + "{" + ",".join(fields[4]) + _ITEM + "}" for fields in values]
+        parts += [",".join(items), _KEY, "]"]
+    parts.append("\n  }")
+    return "".join(parts)
+
+
+def _value_fields(names: _Names, term) -> tuple:
+    """The value's sort key (@id, @value, @type, @language), then the text of its members."""
+    text = names.text
+    if not isinstance(term, Literal):
+        node_id = names.node_id(term)
+        return (node_id, "", "", "", [_ITEM_KEY + '"@id": ' + text(node_id)])
+    lexical, language = term.value, term.language or ""
+    members = [_ITEM_KEY + '"@value": ' + encode_basestring(lexical)]  # most come once: not kept
+    datatype = "" if language or term.datatype.value == _XSD_STRING else names.compact(term.datatype.value)
+    if language:
+        members.append(_ITEM_KEY + '"@language": ' + text(language))
+    elif datatype:
+        members.append(_ITEM_KEY + '"@type": ' + text(datatype))
+    return ("", lexical, datatype, language, members)
