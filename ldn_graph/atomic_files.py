@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -19,15 +20,16 @@ def _new_file_mode() -> int:
 _NEW_FILE_MODE = _new_file_mode()
 
 
-def write_atomic(path: Path, payload: bytes) -> None:
+def write_atomic(path: Path, payload: bytes | Iterable[bytes]) -> None:
     """Write a file so that readers see the old content or the new, never a part: temp file + rename.
-    The file gets the mode any new file gets (0644 under the usual umask), not the temp file's 0600."""
+    The file gets the mode any new file gets (0644 under the usual umask), not the temp file's 0600.
+    ``payload`` is the content, or its pieces in order (a dump of 10^7 triples is never held whole)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         os.fchmod(handle, _NEW_FILE_MODE)
         with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
+            stream.writelines([payload] if isinstance(payload, bytes) else payload)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

@@ -232,7 +232,7 @@ def test_written_files_get_the_usual_mode(tmp_path):
 def test_ntriples_from_a_store_are_written_as_rdflib_writes_them():
     """Oxigraph escapes control characters that rdflib's N-Triples writer leaves as they are; the
     store's dump is brought to rdflib's bytes, whatever a literal holds (a backslash before a t too)."""
-    from ldn_graph.graph.build import sorted_ntriples
+    from ldn_graph.graph.ntriples import sorted_ntriples
     from ldn_graph.graph.store_graph import StoreGraph
 
     texts = ["tab\there", "back\\t", "\\\\", 'q"uote\\', "bell\x07", "del\x7f", "form\x0cfeed", "vt\x0b"]
@@ -340,3 +340,21 @@ def test_jsonld_from_a_store_is_the_document_json_dumps_writes():
     written = to_jsonld(graph)
     assert written == to_jsonld(as_rdflib(graph))
     assert written == (json.dumps(json.loads(written), ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("run_bytes", [1 << 26, 4096, 100])
+def test_ntriples_sorted_in_runs_are_the_ntriples_sorted_at_once(monkeypatch, run_bytes):
+    """Dumps longer than a run are sorted run by run on disk and merged: the same bytes."""
+    from ldn_graph.graph import ntriples
+    from ldn_graph.graph.store_graph import StoreGraph
+
+    graph = _tricky_store_graph(with_unbound_predicate=True)
+    for number in range(300):
+        graph.add(
+            (URIRef(f"{ID}n{number % 37}"), URIRef(f"{LDNGRAPH}p{number % 5}"), Literal(f"v\t{number}"))
+        )
+    graph.add((URIRef(f"{ID}vt"), URIRef(f"{LDNGRAPH}p"), Literal("line\x0bend and \u2028 too")))
+    monkeypatch.setattr(ntriples, "RUN_BYTES", run_bytes)
+    in_runs = b"".join(ntriples.sorted_ntriples_of(graph.store))
+    assert in_runs == ntriples.sorted_ntriples(graph.ntriples())
+    assert b"".join(ntriples.sorted_ntriples_of(StoreGraph().store)) == b"\n"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from ldn_graph.errors import LdnGraphError
 from ldn_graph.graph.dataset_description import describe_dataset
 from ldn_graph.graph.load import LoadedSources, load_sources
 from ldn_graph.graph.namespaces import SCHEMA, bind_prefixes
+from ldn_graph.graph.ntriples import sorted_ntriples_of
 from ldn_graph.graph.store_graph import StoreGraph
 from ldn_graph.vocab.prefixes import BASE, ONTOLOGY, ONTOLOGY_IRI
 from ldn_graph.vocab.schemes import split_curie
@@ -171,18 +173,27 @@ register("canonical-turtle", Serializer, __name__, "CanonicalTurtleSerializer")
 def serialise(graph: Graph | StoreGraph, fmt: str) -> bytes:
     """Serialise deterministically: N-Triples sorted line by line; Turtle as rdflib writes it, which sorts
     subjects and predicates; JSON-LD with our own context (see ``ldn_graph.graph.jsonld``)."""
+    return b"".join(serialised(graph, fmt))
+
+
+def serialised(graph: Graph | StoreGraph, fmt: str, work: Path | None = None) -> Iterator[bytes]:
+    """``serialise`` in pieces, so that a large graph's dump is written out as it is made; ``work`` is
+    where sorting N-Triples may keep files for a while (default: the system's temporary directory)."""
     if fmt == "nt":
         if isinstance(graph, StoreGraph):
-            return sorted_ntriples(graph.ntriples())
+            yield from sorted_ntriples_of(graph.store, work)
+            return
         lines = graph.serialize(format="nt11", encoding="utf-8").decode("utf-8").splitlines()
-        return ("\n".join(sorted(line for line in lines if line.strip())) + "\n").encode("utf-8")
-    if fmt == "ttl":
+        yield ("\n".join(sorted(line for line in lines if line.strip())) + "\n").encode("utf-8")
+    elif fmt == "ttl":
         if isinstance(graph, StoreGraph):
             from ldn_graph.graph.turtle import store_turtle
 
-            return b"".join(store_turtle(graph))
-        return graph.serialize(format="canonical-turtle", encoding="utf-8")
-    raise LdnGraphError(f"unknown serialisation {fmt!r}")
+            yield from store_turtle(graph)
+            return
+        yield graph.serialize(format="canonical-turtle", encoding="utf-8")
+    else:
+        raise LdnGraphError(f"unknown serialisation {fmt!r}")
 
 
 def as_rdflib(graph: StoreGraph) -> Graph:
@@ -193,38 +204,10 @@ def as_rdflib(graph: StoreGraph) -> Graph:
     return copy
 
 
-# Control characters Oxigraph's N-Triples writer escapes and rdflib's writes as they are: \t, \b, \f and
-# \uXXXX for the rest. Matched escape by escape from the left, an escaped backslash first, so that the
-# text \\t (a backslash, then t) is never taken for a tab.
-_OXIGRAPH_ESCAPES = re.compile(rb"\\(\\|t|b|f|u00[01][0-9A-F]|u007F)")
-_RAW = {b"\\": b"\\\\", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-# Line ends str.splitlines() knows besides \n: the rdflib path splits on them too (\r is escaped).
-_OTHER_LINE_ENDS = re.compile(rb"[\x0b\x0c\x1c\x1d\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
-
-
-def _unescape(match: re.Match) -> bytes:
-    escape = match.group(1)
-    return _RAW.get(escape) or bytes([int(escape[1:], 16)])
-
-
-def sorted_ntriples(dump: bytes) -> bytes:
-    """Oxigraph's N-Triples as the rdflib path writes them: control characters as they are, lines sorted.
-
-    UTF-8 bytes sort as their code points do, so the lines are sorted as bytes, without decoding 10^6
-    of them; only a graph holding one of the rarer line ends takes the rdflib path's own way."""
-    if b"\\" in dump:
-        dump = _OXIGRAPH_ESCAPES.sub(_unescape, dump)
-    if _OTHER_LINE_ENDS.search(dump) is None:
-        lines = [line for line in dump.split(b"\n") if line.strip()]
-        lines.sort()
-        return b"\n".join(lines) + b"\n"
-    lines = dump.decode("utf-8").splitlines()
-    return ("\n".join(sorted(line for line in lines if line.strip())) + "\n").encode("utf-8")
-
-
 def format_for(path: Path) -> str:
     return "nt" if path.suffix == ".nt" else "ttl"
 
 
-def write_graph(graph: Graph, path: Path) -> None:
-    write_atomic(Path(path), serialise(graph, format_for(Path(path))))
+def write_graph(graph: Graph | StoreGraph, path: Path) -> None:
+    path = Path(path)
+    write_atomic(path, serialised(graph, format_for(path), work=path.parent))

@@ -16,24 +16,24 @@ A release is one directory, ``<out>/<version>/``, written whole or not at all::
 from __future__ import annotations
 
 import errno
-import gzip
 import hashlib
 import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from pyoxigraph import NamedNode, RdfFormat, parse
 from rdflib import BNode, Graph, URIRef
 
 from ldn_graph import resources
-from ldn_graph.graph.build import BuildResult, build_graph, serialise, stamp_version
+from ldn_graph.graph.build import BuildResult, build_graph, serialise, serialised, stamp_version
 from ldn_graph.graph.dataset_description import describe_distributions, description_of, in_description
-from ldn_graph.graph.jsonld import to_jsonld
+from ldn_graph.graph.jsonld import jsonld_chunks
 from ldn_graph.graph.load import SHAPES_FILE, parse_file
 from ldn_graph.graph.namespaces import bind_prefixes
 from ldn_graph.graph.store_graph import StoreGraph
@@ -88,43 +88,85 @@ class InvalidGraph(ReleaseError):
 # -- writing a release ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Payload:
-    name: str
-    role: str
-    title: str
-    data: bytes
-    triples: int | None = None
-    compressed: bool = False
+def _media_type(name: str) -> str:
+    """The media type of a file's content (a .gz holds what its name says without the .gz)."""
+    return _EXTENSION_TYPES.get(Path(name.removesuffix(".gz")).suffix, "text/plain")
 
-    @property
-    def media_type(self) -> str:
-        stem = self.name.removesuffix(".gz")
-        return _EXTENSION_TYPES.get(Path(stem).suffix, "text/plain")
 
-    def record(self) -> ReleaseFile:
+_GZIP_READ = 1 << 20
+
+
+def _gzip_pieces(path: Path) -> Iterator[bytes]:
+    """``path`` gzipped as ``gzip.compress(data, 9, mtime=0)`` does it (zlib's own header: mtime 0, no
+    file name, so the same content always gives the same bytes), read and compressed a piece at a time:
+    deflate's output does not depend on how its input is cut."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    with path.open("rb") as stream:
+        while piece := stream.read(_GZIP_READ):
+            yield compressor.compress(piece)
+    yield compressor.flush()
+
+
+class _ReleaseWriter:
+    """A release being written into a hidden directory beside its target, a file at a time as each is
+    made (a dump of 10^7 triples is never held whole), its SHA-256 and size taken on the way; each dump
+    is gzipped in another thread while the next is written (zlib does not hold the interpreter)."""
+
+    def __init__(self, out: Path, version: str) -> None:
+        self.out, self.version = out, version
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out))
+        self.pending: list[ReleaseFile | Future] = []  # in the manifest's order
+        self.gzip = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip")
+
+    def add(
+        self,
+        name: str,
+        role: str,
+        title: str,
+        content: bytes | Iterable[bytes],
+        triples: int | None = None,
+        gzipped: bool = False,
+    ) -> None:
+        digest, size = _write_file(self.staging / name, [content] if isinstance(content, bytes) else content)
+        self.pending.append(ReleaseFile(name, role, title, _media_type(name), False, digest, size, triples))
+        if gzipped:
+            self.pending.append(self.gzip.submit(self._gzipped, name, role, title, triples))
+
+    def _gzipped(self, name: str, role: str, title: str, triples: int | None) -> ReleaseFile:
+        digest, size = _write_file(self.staging / f"{name}.gz", _gzip_pieces(self.staging / name))
         return ReleaseFile(
-            name=self.name,
-            role=self.role,
-            title=self.title,
-            media_type=self.media_type,
-            compressed=self.compressed,
-            sha256=hashlib.sha256(self.data).hexdigest(),
-            size=len(self.data),
-            triples=self.triples,
+            f"{name}.gz", role, f"{title} (gzip)", _media_type(name), True, digest, size, triples
         )
 
+    def records(self) -> list[ReleaseFile]:
+        """Every file written so far, gzipped ones once they are."""
+        return [r.result() if isinstance(r, Future) else r for r in self.pending]
 
-def gzipped(payload: _Payload) -> _Payload:
-    # mtime 0 and no file name in the header: the same content always gives the same bytes.
-    return _Payload(
-        payload.name + ".gz",
-        payload.role,
-        payload.title + " (gzip)",
-        gzip.compress(payload.data, compresslevel=9, mtime=0),
-        payload.triples,
-        compressed=True,
-    )
+    def finish(self, manifest: Manifest) -> Path:
+        """Write the manifest and SHA256SUMS, then rename the directory into place: readers see the
+        whole release or none of it. Returns the release directory."""
+        self.gzip.shutdown()
+        payload = manifest.to_json()
+        manifest_digest, _ = _write_file(self.staging / MANIFEST, [payload])
+        sums = [(r.name, r.sha256) for r in manifest.files] + [(MANIFEST, manifest_digest)]
+        _write_file(self.staging / CHECKSUMS, [checksums_text(sums)])
+        _fsync_dir(self.staging)
+        os.chmod(self.staging, 0o755)  # mkdtemp makes it private; a release is public
+        target = self.out / self.version
+        try:
+            os.rename(self.staging, target)
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            _same_or_refuse(target, payload)
+            shutil.rmtree(self.staging)
+            return target
+        _fsync_dir(self.out)
+        return target
+
+    def abandon(self) -> None:
+        self.gzip.shutdown(cancel_futures=True)  # waits for a gzip under way: nothing writes afterwards
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 def changelog_entry(text: str, version: str) -> str | None:
@@ -232,8 +274,8 @@ def release_changelog(graph, version: str, issued: str, entry: str, previous: Re
     return "\n".join([*lines, ""])
 
 
-def _contents(build: BuildResult, root: Path | None, previous: Release | None, entry: str) -> list[_Payload]:
-    """Every file of the release but the manifest and SHA256SUMS, in memory."""
+def _write_contents(writer: _ReleaseWriter, build: BuildResult, root: Path | None, changelog: str) -> None:
+    """Every file of the release but the description, the manifest and SHA256SUMS."""
 
     graph, triples = build.graph, len(build.graph)
     ontology = bind_prefixes(Graph())
@@ -243,38 +285,20 @@ def _contents(build: BuildResult, root: Path | None, previous: Release | None, e
             ontology += parse_file(path)
     stamp_version(ontology, build.version)
     shapes_text, shapes_triples = _shapes(root)
-    dumps = [
-        _Payload(f"{GRAPH_STEM}.ttl", "graph", "the graph as Turtle", serialise(graph, "ttl"), triples),
-        _Payload(
-            f"{GRAPH_STEM}.nt", "graph", "the graph as N-Triples, sorted", serialise(graph, "nt"), triples
-        ),
-        _Payload(
-            f"{GRAPH_STEM}.jsonld",
-            "graph",
-            "the graph as JSON-LD (our own context)",
-            to_jsonld(graph),
-            triples,
-        ),
-    ]
-    payloads = [item for dump in dumps for item in (dump, gzipped(dump))]
-    payloads += [
-        _Payload(
-            "ontology.ttl", "ontology", "the ldn-graph ontology", serialise(ontology, "ttl"), len(ontology)
-        ),
-        _Payload(
-            "shapes.ttl",
-            "shapes",
-            "the SHACL shapes of the data contract",
-            shapes_text,
-            shapes_triples,
-        ),
-    ]
-    payloads += _mapping_payloads(build, root)
-    changelog = release_changelog(graph, build.version, build.issued.isoformat(), entry, previous)
-    payloads.append(
-        _Payload(CHANGELOG, "changelog", "what changed in this release", changelog.encode("utf-8"))
+    mapping_set = _mapping_set(build, root)
+    nt = serialised(graph, "nt", work=writer.staging)
+    writer.add(f"{GRAPH_STEM}.ttl", "graph", "the graph as Turtle", serialised(graph, "ttl"), triples, True)
+    writer.add(f"{GRAPH_STEM}.nt", "graph", "the graph as N-Triples, sorted", nt, triples, True)
+    title = "the graph as JSON-LD (our own context)"
+    writer.add(f"{GRAPH_STEM}.jsonld", "graph", title, jsonld_chunks(graph), triples, True)
+    writer.add(
+        "ontology.ttl", "ontology", "the ldn-graph ontology", serialise(ontology, "ttl"), len(ontology)
     )
-    return payloads
+    writer.add("shapes.ttl", "shapes", "the SHACL shapes of the data contract", shapes_text, shapes_triples)
+    if mapping_set is not None:
+        title = "the identifier mapping set (SSSOM)"
+        writer.add(MAPPING_SET, "mappings", title, mapping_set.to_tsv().encode("utf-8"))
+    writer.add(CHANGELOG, "changelog", "what changed in this release", changelog.encode("utf-8"))
 
 
 def _shapes(root: Path | None) -> tuple[bytes, int]:
@@ -298,7 +322,7 @@ def _shapes(root: Path | None) -> tuple[bytes, int]:
     return text + serialise(generated, "ttl"), len(merged)
 
 
-def _mapping_payloads(build: BuildResult, root: Path | None) -> list[_Payload]:
+def _mapping_set(build: BuildResult, root: Path | None):
     """The SSSOM mapping set, when this installation has the mappings module."""
     try:
         from ldn_graph.graph.mappings import build_mapping_set
@@ -306,24 +330,15 @@ def _mapping_payloads(build: BuildResult, root: Path | None) -> list[_Payload]:
     except ModuleNotFoundError as error:
         if error.name not in ("ldn_graph.graph.mappings", "ldn_graph.graph.reference_table"):
             raise
-        return []
-    mapping_set = build_mapping_set(build.graph, load_reference_table(root), build.version, build.issued)
-    return [
-        _Payload(
-            MAPPING_SET,
-            "mappings",
-            "the identifier mapping set (SSSOM)",
-            mapping_set.to_tsv().encode("utf-8"),
-        )
-    ]
+        return None
+    return build_mapping_set(build.graph, load_reference_table(root), build.version, build.issued)
 
 
-def _description_payload(build: BuildResult, records: Sequence[ReleaseFile]) -> _Payload:
+def _write_description(writer: _ReleaseWriter, build: BuildResult) -> None:
     void = description_of(build.graph)
-    void += describe_distributions(build.version, build.issued, records)
-    return _Payload(
-        "void.ttl", "description", "the dataset's VoID/DCAT description", serialise(void, "ttl"), len(void)
-    )
+    void += describe_distributions(build.version, build.issued, writer.records())
+    title = "the dataset's VoID/DCAT description"
+    writer.add("void.ttl", "description", title, serialise(void, "ttl"), len(void))
 
 
 def checksums_text(records: Iterable[tuple[str, str]]) -> bytes:
@@ -331,11 +346,17 @@ def checksums_text(records: Iterable[tuple[str, str]]) -> bytes:
     return "".join(f"{digest}  {name}\n" for name, digest in sorted(records)).encode("utf-8")
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _write_file(path: Path, pieces: Iterable[bytes]) -> tuple[str, int]:
+    """Write a new file from its pieces; returns its SHA-256 and size."""
+    digest, size = hashlib.sha256(), 0
     with path.open("xb") as stream:
-        stream.write(data)
+        for piece in pieces:
+            digest.update(piece)
+            size += len(piece)
+            stream.write(piece)
         stream.flush()
         os.fsync(stream.fileno())
+    return digest.hexdigest(), size
 
 
 def _fsync_dir(path: Path) -> None:
@@ -346,34 +367,8 @@ def _fsync_dir(path: Path) -> None:
         os.close(descriptor)
 
 
-def _write_directory(out: Path, version: str, payloads: Sequence[_Payload]) -> Path:
-    """Write ``payloads`` into a hidden directory beside the target, then rename it into place: readers
-    see the whole release or none of it. Returns the release directory."""
-    target = out / version
-    staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out))
-    try:
-        for payload in payloads:
-            _write_file(staging / payload.name, payload.data)
-        _fsync_dir(staging)
-        os.chmod(staging, 0o755)  # mkdtemp makes it private; a release is public
-        try:
-            os.rename(staging, target)
-        except OSError as error:
-            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-            _same_or_refuse(target, payloads)
-            shutil.rmtree(staging)
-            return target
-        _fsync_dir(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return target
-
-
-def _same_or_refuse(target: Path, payloads: Sequence[_Payload]) -> None:
+def _same_or_refuse(target: Path, manifest: bytes) -> None:
     """A release of this version exists: fine if it is byte for byte this one, else refused."""
-    manifest = next(p.data for p in payloads if p.name == MANIFEST)
     try:
         existing = (target / MANIFEST).read_bytes()
     except OSError:
@@ -431,15 +426,21 @@ def make_release(out: Path, root: Path | None = None, progress: Progress | None 
         )
     out.mkdir(parents=True, exist_ok=True)
     earlier = [r for r in find_releases(out)[0] if parse_version(r.version) < parse_version(version)]
+    changelog = release_changelog(
+        build.graph, version, build.issued.isoformat(), entry, earlier[0] if earlier else None
+    )
     say("writing the dumps, ontology, shapes and changelog")
-    payloads = _contents(build, root, earlier[0] if earlier else None, entry)
-    payloads.append(_description_payload(build, [p.record() for p in payloads]))
-    records = [p.record() for p in payloads]
-    manifest = Manifest(version, build.issued.isoformat(), len(build.graph), GRAPH_FILE, tuple(records))
-    manifest_payload = _Payload(MANIFEST, "manifest", "the release manifest", manifest.to_json())
-    sums = [(r.name, r.sha256) for r in records] + [(MANIFEST, manifest_payload.record().sha256)]
-    payloads += [manifest_payload, _Payload(CHECKSUMS, "checksums", "SHA-256 sums", checksums_text(sums))]
-    target = _write_directory(out, version, payloads)
+    writer = _ReleaseWriter(out, version)
+    try:
+        _write_contents(writer, build, root, changelog)
+        _write_description(writer, build)
+        records = tuple(writer.records())
+        target = writer.finish(
+            Manifest(version, build.issued.isoformat(), len(build.graph), GRAPH_FILE, records)
+        )
+    except BaseException:
+        writer.abandon()
+        raise
     point_latest(out)
-    say(f"wrote {len(payloads)} files into {target}")
+    say(f"wrote {len(records) + 2} files into {target}")
     return target

@@ -71,6 +71,19 @@ def test_n_triples_are_sorted_and_gzip_is_deterministic(released):
         assert header[4:8] == b"\0\0\0\0", f"{name}: gzip header carries a time"
 
 
+def test_dumps_gzipped_piece_by_piece_are_gzip_compress(tmp_path, monkeypatch):
+    """Dumps are gzipped as they are read, a piece at a time: the bytes of gzip.compress at level 9."""
+    import gzip
+    import random
+
+    rng = random.Random(7)
+    data = b"".join(rng.choice([b"<a> <b> <c> .\n", rng.randbytes(50), b"x" * 300]) for _ in range(40_000))
+    path = tmp_path / "dump.nt"
+    path.write_bytes(data)
+    monkeypatch.setattr(release_module, "_GZIP_READ", 4099)  # many pieces, cut anywhere
+    assert b"".join(release_module._gzip_pieces(path)) == gzip.compress(data, compresslevel=9, mtime=0)
+
+
 def test_jsonld_uses_our_context_with_https_schema_org(released):
     document = json.loads((released.path / "ldn-graph.jsonld").read_bytes())
     assert document["@context"]["schema"] == "https://schema.org/"
@@ -206,12 +219,13 @@ def test_a_failed_release_leaves_the_previous_one_whole(
     writes = []
     real_write = release_module._write_file
 
-    def write_until_the_disk_is_full(path, data):
+    def write_until_the_disk_is_full(path, pieces):
         writes.append(path)
         if len(writes) == failing_write:
-            real_write(path, data[: len(data) // 2])  # half a file, then the disk is full
+            data = b"".join(pieces)
+            real_write(path, [data[: len(data) // 2]])  # half a file, then the disk is full
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        real_write(path, data)
+        return real_write(path, pieces)
 
     monkeypatch.setattr(release_module, "_write_file", write_until_the_disk_is_full)
     with pytest.raises(OSError) as raised:

@@ -153,13 +153,14 @@ def test_a_release_cut_short_by_a_full_disk_is_never_served(
         real_write = release_module._write_file
         written: list[Path] = []
 
-        def fill_the_disk(path: Path, data: bytes) -> None:
+        def fill_the_disk(path: Path, pieces) -> tuple[str, int]:
             # No small file system can be mounted here: the write fails as a full disk makes it fail.
             written.append(path)
             if len(written) == 3:
-                real_write(path, data[: len(data) // 2])
+                data = b"".join(pieces)
+                real_write(path, [data[: len(data) // 2]])
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-            real_write(path, data)
+            return real_write(path, pieces)
 
         monkeypatch.setattr(release_module, "_write_file", fill_the_disk)
         with pytest.raises(OSError) as raised:
