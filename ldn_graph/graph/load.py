@@ -8,6 +8,7 @@ blank node (the data contract forbids them: every node is citable by IRI).
 from __future__ import annotations
 
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -31,11 +32,22 @@ _LINE_IN_MESSAGE = re.compile(r"line (\d+)")
 
 @dataclass
 class LoadedSources:
-    """The merged source graph and, for each subject, the files that describe it."""
+    """The merged source graph and, for each subject, the files that describe it.
+
+    Which file says what is needed only to name files in a report of violations: sources loaded into a
+    store work it out when it is first asked for, by parsing each file again on its own."""
 
     graph: Graph | StoreGraph
     files: list[Path]
-    subject_files: dict[URIRef, set[Path]] = field(default_factory=lambda: defaultdict(set))
+    _subject_files: dict[URIRef, set[Path]] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def subject_files(self) -> dict[URIRef, set[Path]]:
+        with self._lock:  # validation asks from two threads at once
+            if self._subject_files is None:
+                self._subject_files = _subject_files(self.files)
+            return self._subject_files
 
     def files_of(self, node) -> list[Path]:
         return sorted(self.subject_files.get(node, ()))
@@ -170,14 +182,16 @@ _XSD_STRING = str(XSD.string)
 _CANONICAL = {str(XSD.decimal): canonical_decimal, str(XSD.integer): canonical_integer}
 
 
-def _add_file(loaded: LoadedSources, path: Path, add_parsed) -> None:
+def _add_file(loaded: LoadedSources, path: Path, add_parsed, before) -> None:
     """Parse one source file straight into the merged graph (pyoxigraph's parser: an order of magnitude
     faster than rdflib's on large files). A file it refuses is parsed again by rdflib, so a curator gets
-    the same message, with file and line, either way."""
+    the same message, with file and line, either way; ``before`` first reports what the files before it
+    hold that is refused (a blank node), as it would have been had they been checked one by one."""
     text = read_source(path)
     try:
         add_parsed(path, text.encode("utf-8"), path.resolve().as_uri())
     except SyntaxError as error:
+        before()
         _parse_text(path, text)  # raises rdflib's account of the error, as curators know it
         raise SourceError(path, f"Turtle syntax error: {' '.join(str(error).split())[:300]}") from error
 
@@ -190,7 +204,8 @@ def _refuse_blank_node(path: Path, s, o) -> None:
 def _into_graph(loaded: LoadedSources):
     """Adds a file's triples to an rdflib graph, as rdflib terms."""
     terms = _Terms()
-    add, files = loaded.graph.add, loaded.subject_files
+    loaded._subject_files = files = defaultdict(set)
+    add = loaded.graph.add
 
     def add_parsed(path: Path, text: bytes, base: str) -> None:
         for triple in list(ox.parse(text, format=ox.RdfFormat.TURTLE, base_iri=base)):
@@ -210,25 +225,45 @@ _TYPED_LITERALS = (
 )
 
 
+def _parsed_alone(path: Path) -> ox.Store:
+    parsed = ox.Store()
+    text = read_source(path).encode("utf-8")
+    parsed.load(
+        text, format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(), to_graph=ox.DefaultGraph()
+    )
+    return parsed
+
+
+def _subject_files(files: list[Path]) -> dict[URIRef, set[Path]]:
+    found: dict[URIRef, set[Path]] = defaultdict(set)
+    for path in files:
+        for row in _parsed_alone(path).query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
+            found[URIRef(row["s"].value)].add(path)
+    return found
+
+
 def _into_store(loaded: LoadedSources):
-    """Adds a file's triples to a store, without a Python object per triple: each file is parsed into a
-    store of its own, which says whether it holds a blank node and which subjects it describes, and
-    passes its triples on as N-Triples. At the end each typed literal takes the lexical form rdflib's
-    terms give it, so that both kinds of graph hold the same triples."""
+    """Adds a file's triples to a store, without a Python object per triple: each file is parsed into
+    the store itself. The store is asked once whether any file held a blank node, and only then is each
+    file parsed again on its own to say which. At the end each typed literal takes the lexical form
+    rdflib's terms give it, so that both kinds of graph hold the same triples."""
     store, default = loaded.graph.store, ox.DefaultGraph()
+    added: list[Path] = []
 
     def add_parsed(path: Path, text: bytes, base: str) -> None:
-        parsed = ox.Store()
-        parsed.load(text, format=ox.RdfFormat.TURTLE, base_iri=base, to_graph=default)
-        if parsed.query(_HAS_BLANK_NODE):
-            _into_graph(LoadedSources(Graph(), [path]))[0](path, text, base)  # says where, as it always has
-        for row in parsed.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"):
-            loaded.subject_files[URIRef(row["s"].value)].add(path)
-        store.load(
-            parsed.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=default), format=ox.RdfFormat.N_TRIPLES
-        )
+        store.load(text, format=ox.RdfFormat.TURTLE, base_iri=base, to_graph=default)
+        added.append(path)
+
+    def refuse_blank_nodes() -> None:
+        if not store.query(_HAS_BLANK_NODE):
+            return
+        for path in added:
+            if _parsed_alone(path).query(_HAS_BLANK_NODE):
+                text = read_source(path).encode("utf-8")
+                _into_graph(LoadedSources(Graph(), [path]))[0](path, text, path.resolve().as_uri())
 
     def finish() -> None:
+        refuse_blank_nodes()
         for row in list(store.query(_TYPED_LITERALS)):
             literal = row["o"]
             lexical = str(_Terms._convert(literal))
@@ -239,7 +274,7 @@ def _into_store(loaded: LoadedSources):
                     store.remove(quad)
                 store.extend(ox.Quad(q.subject, q.predicate, renamed, default) for q in quads)
 
-    return add_parsed, finish
+    return add_parsed, finish, refuse_blank_nodes
 
 
 def load_sources(root: Path | None = None, store: bool = False) -> LoadedSources:
@@ -247,8 +282,11 @@ def load_sources(root: Path | None = None, store: bool = False) -> LoadedSources
     ``ldn_graph.graph.store_graph``)."""
     files = source_files(root)
     loaded = LoadedSources(StoreGraph() if store else bind_prefixes(Graph()), files)
-    add_parsed, finish = _into_store(loaded) if store else _into_graph(loaded)
+    if store:
+        add_parsed, finish, before = _into_store(loaded)
+    else:
+        (add_parsed, finish), before = _into_graph(loaded), lambda: None
     for path in files:
-        _add_file(loaded, path, add_parsed)
+        _add_file(loaded, path, add_parsed, before)
     finish()
     return loaded
