@@ -54,6 +54,27 @@ def _root_option(function):
     )(function)
 
 
+def _cache_option(function):
+    return click.option(
+        "--no-cache",
+        "no_cache",
+        is_flag=True,
+        help="Build from the sources (and validate) even when the built graph and its report are kept "
+        "from a build of the same sources, and keep nothing (see LDNGRAPH_CACHE_DIR).",
+    )(function)
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _cache(no_cache: bool) -> Path | None:
+    """Where the built graph and its validation reports are kept between commands, unless --no-cache."""
+    from ldn_graph.graph.cached_release import cache_dir
+
+    return None if no_cache else cache_dir()
+
+
 @main.command()
 @click.option(
     "--out",
@@ -63,13 +84,25 @@ def _root_option(function):
     help="Output file: Turtle, or N-Triples when it ends in .nt.",
 )
 @_root_option
-def build(out: Path, data_dir: Path | None) -> None:
+@_cache_option
+def build(out: Path, data_dir: Path | None, no_cache: bool) -> None:
     """Build the merged graph (ontology + data + standard types + dataset description)."""
-    from ldn_graph.graph.build import build_graph, write_graph
+    from ldn_graph.atomic_files import write_atomic
+    from ldn_graph.graph.build import build_graph, format_for, write_graph
 
     started = time.perf_counter()
-    result = build_graph(data_dir, store=True)
-    write_graph(result.graph, out)
+    cache = _cache(no_cache)
+    if cache is None:
+        result = build_graph(data_dir, store=True)
+        write_graph(result.graph, out)
+    else:
+        from ldn_graph.graph.build_cache import cached_build
+
+        result, kept = cached_build(data_dir, cache)
+        if format_for(out) == "nt":
+            write_atomic(out, kept.pieces())
+        else:
+            write_graph(result.graph, out)
     click.echo(
         f"built {len(result.graph):,} triples from {len(result.sources.files)} files "
         f"into {out} in {time.perf_counter() - started:.2f} s",
@@ -93,12 +126,13 @@ def build(out: Path, data_dir: Path | None) -> None:
     show_default=True,
     help="SHACL engine: pyshacl-turbo (fast; identical reports on our shapes) or the reference pySHACL.",
 )
-def validate(data_dir: Path | None, fmt: str, engine: str) -> None:
+@_cache_option
+def validate(data_dir: Path | None, fmt: str, engine: str, no_cache: bool) -> None:
     """Check the graph against the SHACL shapes and the data contract (exit 0 conforms, 1 violations)."""
     from ldn_graph.graph.validate import validate_project
 
     started = time.perf_counter()
-    report = validate_project(data_dir, engine)
+    report = validate_project(data_dir, engine, _cache(no_cache))
     if fmt == "json":
         click.echo(report.to_json())
     else:
@@ -216,13 +250,14 @@ def _store_of(graph_file: Path | None, root: Path | None):
     help="The releases directory; the release is written to OUT/<version>/.",
 )
 @_root_option
-def release(out: Path, data_dir: Path | None) -> None:
+@_cache_option
+def release(out: Path, data_dir: Path | None, no_cache: bool) -> None:
     """Write a versioned release: dumps, checksums, shapes, VoID, changelog (exit 1: graph invalid)."""
     from ldn_graph.graph.release import InvalidGraph, make_release
 
     started = time.perf_counter()
     try:
-        target = make_release(out, data_dir, progress=lambda message: click.echo(message, err=True))
+        target = make_release(out, data_dir, progress=_say, cache=_cache(no_cache))
     except InvalidGraph as refused:
         for violation in refused.report.violations:
             click.echo(violation.describe())

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -12,6 +13,15 @@ from ldn_graph.graph.build import BuildResult, build_graph, serialise
 from ldn_graph.graph.validate import load_shapes, read_article
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_directory(tmp_path_factory) -> Path:
+    """Built graphs and validation reports the commands keep go to the session's own directory, never
+    to the user's cache (the commands run as subprocesses inherit it)."""
+    directory = tmp_path_factory.mktemp("cache")
+    os.environ["LDNGRAPH_CACHE_DIR"] = str(directory)
+    return directory / "ldn-graph"
 
 
 @pytest.fixture(scope="session")

@@ -208,6 +208,13 @@ def format_for(path: Path) -> str:
     return "nt" if path.suffix == ".nt" else "ttl"
 
 
+def read_pieces(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
+    """A file's content, ``size`` bytes at a time (a dump of 10^7 triples is never held whole)."""
+    with path.open("rb") as stream:
+        while piece := stream.read(size):
+            yield piece
+
+
 def write_graph(graph: Graph | StoreGraph, path: Path) -> None:
     path = Path(path)
     write_atomic(path, serialised(graph, format_for(path), work=path.parent))

@@ -31,7 +31,7 @@ from pyoxigraph import NamedNode, RdfFormat, parse
 from rdflib import BNode, Graph, URIRef
 
 from ldn_graph import resources
-from ldn_graph.graph.build import BuildResult, build_graph, serialise, serialised, stamp_version
+from ldn_graph.graph.build import BuildResult, build_graph, read_pieces, serialise, serialised, stamp_version
 from ldn_graph.graph.dataset_description import describe_distributions, description_of, in_description
 from ldn_graph.graph.jsonld import jsonld_chunks
 from ldn_graph.graph.load import SHAPES_FILE, parse_file
@@ -93,7 +93,7 @@ def _media_type(name: str) -> str:
     return _EXTENSION_TYPES.get(Path(name.removesuffix(".gz")).suffix, "text/plain")
 
 
-_GZIP_READ = 1 << 20
+_PIECE = 1 << 20  # bytes read at a time
 
 
 def _gzip_pieces(path: Path) -> Iterator[bytes]:
@@ -101,9 +101,8 @@ def _gzip_pieces(path: Path) -> Iterator[bytes]:
     file name, so the same content always gives the same bytes), read and compressed a piece at a time:
     deflate's output does not depend on how its input is cut."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    with path.open("rb") as stream:
-        while piece := stream.read(_GZIP_READ):
-            yield compressor.compress(piece)
+    for piece in read_pieces(path, _PIECE):
+        yield compressor.compress(piece)
     yield compressor.flush()
 
 
@@ -274,8 +273,11 @@ def release_changelog(graph, version: str, issued: str, entry: str, previous: Re
     return "\n".join([*lines, ""])
 
 
-def _write_contents(writer: _ReleaseWriter, build: BuildResult, root: Path | None, changelog: str) -> None:
-    """Every file of the release but the description, the manifest and SHA256SUMS."""
+def _write_contents(
+    writer: _ReleaseWriter, build: BuildResult, root: Path | None, changelog: str, kept
+) -> None:
+    """Every file of the release but the description, the manifest and SHA256SUMS; the N-Triples copied
+    from the built graph ``kept`` in the cache (``ldn_graph.graph.build_cache``), if any."""
 
     graph, triples = build.graph, len(build.graph)
     ontology = bind_prefixes(Graph())
@@ -286,7 +288,7 @@ def _write_contents(writer: _ReleaseWriter, build: BuildResult, root: Path | Non
     stamp_version(ontology, build.version)
     shapes_text, shapes_triples = _shapes(root)
     mapping_set = _mapping_set(build, root)
-    nt = serialised(graph, "nt", work=writer.staging)
+    nt = kept.pieces() if kept else serialised(graph, "nt", work=writer.staging)
     writer.add(f"{GRAPH_STEM}.ttl", "graph", "the graph as Turtle", serialised(graph, "ttl"), triples, True)
     writer.add(f"{GRAPH_STEM}.nt", "graph", "the graph as N-Triples, sorted", nt, triples, True)
     title = "the graph as JSON-LD (our own context)"
@@ -395,8 +397,12 @@ def point_latest(out: Path) -> None:
     os.replace(temporary, link)
 
 
-def make_release(out: Path, root: Path | None = None, progress: Progress | None = None) -> Path:
-    """Build, validate and write the release of the current version into ``out/<version>/``.
+def make_release(
+    out: Path, root: Path | None = None, progress: Progress | None = None, cache: Path | None = None
+) -> Path:
+    """Build, validate and write the release of the current version into ``out/<version>/``. With
+    ``cache``, the graph and validation report kept there for the same sources are used
+    (``ldn_graph.graph.build_cache``): a release after ``validate`` does not validate again.
 
     Returns the release directory. Raises InvalidGraph when the graph does not validate, and
     ReleaseError when the version is not ``MAJOR.MINOR.PATCH``, has no changelog entry, is too small a
@@ -407,12 +413,25 @@ def make_release(out: Path, root: Path | None = None, progress: Progress | None 
 
     say = progress or log.info
     out = Path(out)
-    build = build_graph(root, store=True)
+    if cache is None:
+        build, kept = build_graph(root, store=True), None
+    else:
+        from ldn_graph.graph.build_cache import cached_build
+
+        build, kept = cached_build(root, cache)
     version = build.version
     if parse_version(version) is None:
         raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH; only such versions are released")
-    say(f"built {len(build.graph):,} triples of version {version}; validating")
-    report = check_project(build, root)
+    report = kept.report("turbo", root) if kept else None
+    if report is None:
+        say(f"built {len(build.graph):,} triples of version {version}; validating")
+        report = check_project(build, root)
+        if kept:
+            kept.keep_report("turbo", root, report)
+    else:
+        say(
+            f"built {len(build.graph):,} triples of version {version}; the report of a validation of this graph is kept"
+        )
     if not report.conforms:
         raise InvalidGraph(report)
     changelog_path = (root or resources.project_root()) / CHANGELOG_SOURCE
@@ -432,7 +451,7 @@ def make_release(out: Path, root: Path | None = None, progress: Progress | None 
     say("writing the dumps, ontology, shapes and changelog")
     writer = _ReleaseWriter(out, version)
     try:
-        _write_contents(writer, build, root, changelog)
+        _write_contents(writer, build, root, changelog, kept)
         _write_description(writer, build)
         records = tuple(writer.records())
         target = writer.finish(

@@ -71,6 +71,12 @@ class ValidationReport:
     def rules(self) -> set[str]:
         return {v.rule for v in self.violations}
 
+    @classmethod
+    def from_json(cls, text: str) -> ValidationReport:
+        document = json.loads(text)
+        violations = [Violation(**{**v, "files": tuple(v["files"])}) for v in document["violations"]]
+        return cls(document["conforms"], document["triples"], violations)
+
 
 def identifier_pattern() -> str:
     """One regular expression accepting exactly the identifier CURIEs of the scheme table."""
@@ -352,6 +358,17 @@ def check_project(build: BuildResult, root: Path | None = None, engine: str = "t
     )
 
 
-def validate_project(root: Path | None = None, engine: str = "turbo") -> ValidationReport:
-    """Build the graph of a checkout (or the installed one) in a store and check it."""
-    return check_project(build_graph(root, store=True), root, engine)
+def validate_project(
+    root: Path | None = None, engine: str = "turbo", cache: Path | None = None
+) -> ValidationReport:
+    """Build the graph of a checkout (or the installed one) in a store and check it. With ``cache``, the
+    graph kept there by an earlier build of the same sources is checked (``ldn_graph.graph.build_cache``),
+    and the report is kept beside it for a release to find."""
+    if cache is None:
+        return check_project(build_graph(root, store=True), root, engine)
+    from ldn_graph.graph.build_cache import cached_build
+
+    build, kept = cached_build(root, cache)
+    report = check_project(build, root, engine)
+    kept.keep_report(engine, root, report)
+    return report

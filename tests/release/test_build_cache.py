@@ -1,0 +1,99 @@
+"""The built graph and its validation report kept between commands: used only for the same inputs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ldn_graph.graph.build_cache import KEPT, cached_build
+from ldn_graph.graph.release import InvalidGraph, make_release
+from ldn_graph.graph.validate import validate_project
+from ldn_graph.vocab.prefixes import turtle_header
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ldn_graph(*args: str, cache: Path) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "LDNGRAPH_CACHE_DIR": str(cache)}
+    return subprocess.run(
+        [sys.executable, "-m", "ldn_graph", *args], capture_output=True, text=True, env=environment, cwd=ROOT
+    )
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+    }
+
+
+def test_build_validate_release_parse_once_and_validate_once(sources, tmp_path):
+    cache = tmp_path / "cache"
+    built = ldn_graph("build", "--out", str(tmp_path / "graph.nt"), "--data-dir", str(sources), cache=cache)
+    assert built.returncode == 0, built.stderr
+    (entry,) = (cache / "ldn-graph" / "built").iterdir()
+    assert (entry / "ldn-graph.nt").read_bytes() == (tmp_path / "graph.nt").read_bytes()
+    checked = ldn_graph("validate", "--data-dir", str(sources), cache=cache)
+    assert checked.returncode == 0, checked.stderr
+    assert [p.name for p in (cache / "ldn-graph" / "built").iterdir()] == [entry.name]  # built once
+    released = ldn_graph("release", "--out", str(tmp_path / "out"), "--data-dir", str(sources), cache=cache)
+    assert released.returncode == 0, released.stderr
+    assert "validating" not in released.stderr and "report of a validation" in released.stderr
+    fresh = ldn_graph(
+        "release", "--out", str(tmp_path / "fresh"), "--data-dir", str(sources), "--no-cache", cache=cache
+    )
+    assert fresh.returncode == 0 and "validating" in fresh.stderr, fresh.stderr
+    (release,) = (tmp_path / "out").glob("[0-9]*")  # the package's version: the command runs apart
+    assert tree(release) == tree(tmp_path / "fresh" / release.name)
+    assert (release / "ldn-graph.nt").read_bytes() == (tmp_path / "graph.nt").read_bytes()
+
+
+def test_a_change_to_the_shapes_is_another_graph_and_validated_again(sources, tmp_path):
+    cache = tmp_path / "cache"
+    assert validate_project(sources, cache=cache).conforms
+    shapes = sources / "ontology" / "shapes.ttl"
+    shapes.write_text(
+        shapes.read_text(encoding="utf-8")
+        + "\n<https://w3id.org/ldngraph/ontology/shape/NoDrugs> a sh:NodeShape ;\n"
+        "    sh:targetClass ldngraph:Drug ; sh:property [ sh:path rdfs:label ; sh:maxCount 0 ;\n"
+        '    sh:message "no drug may have a label"@en ] .\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidGraph) as refused:
+        make_release(tmp_path / "out", sources, cache=cache)
+    assert "NoDrugs" in refused.value.report.rules()
+    assert len(list((cache / "built").iterdir())) == 2
+
+
+def test_a_change_to_the_data_is_another_graph(sources, tmp_path):
+    cache = tmp_path / "cache"
+    first, kept = cached_build(sources, cache)
+    broken = turtle_header() + 'ldn:naltrexone dcterms:identifier "DRUGBANK:DB704" .\n'
+    (sources / "graph_data" / "zz-broken.ttl").write_text(broken, encoding="utf-8")
+    second, other = cached_build(sources, cache)
+    assert other != kept and len(second.graph) == len(first.graph) + 1
+    report = validate_project(sources, cache=cache)
+    assert not report.conforms and "IdentifierPattern" in report.rules()
+    assert any("zz-broken.ttl" in f for v in report.violations for f in v.files)  # files worked out again
+
+
+def test_a_kept_report_of_violations_refuses_the_release(sources, tmp_path):
+    cache = tmp_path / "cache"
+    broken = turtle_header() + 'ldn:naltrexone dcterms:identifier "DRUGBANK:DB704" .\n'
+    (sources / "graph_data" / "zz-broken.ttl").write_text(broken, encoding="utf-8")
+    assert not validate_project(sources, cache=cache).conforms
+    with pytest.raises(InvalidGraph) as refused:
+        make_release(tmp_path / "out", sources, cache=cache)
+    assert "IdentifierPattern" in refused.value.report.rules()
+    assert not (tmp_path / "out" / "0.1.0").exists()
+
+
+def test_only_the_newest_graphs_are_kept(sources, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    for number in range(KEPT + 2):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", str(1_700_000_000 + 86_400 * number))
+        cached_build(sources, cache)
+    assert len(list((cache / "built").iterdir())) == KEPT
