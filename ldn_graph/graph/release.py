@@ -239,11 +239,11 @@ def release_changelog(graph, version: str, issued: str, entry: str, previous: Re
     """The release's CHANGELOG.md: the curated entry, then what changed since ``previous``, counted.
 
     Refuses a version whose bump is smaller than the changes call for."""
-    subjects, statements = _graph_subjects(graph)
     lines = [f"# ldn-graph {version} (issued {issued})", "", entry, ""]
     if previous is None:
         lines += ["## Compared with the previous release", "", "This is the first release.", ""]
         return "\n".join(lines)
+    subjects, statements = _graph_subjects(graph)
     old_subjects, old_statements = _previous_terms(previous)
     removed = old_subjects - subjects
     added = subjects - old_subjects
