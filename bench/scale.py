@@ -2,14 +2,22 @@
 
     python bench/scale.py --sizes 1e4,1e5,1e6
 
-For each size a synthetic graph (bench/synthetic.py) is generated, then every stage runs as its own
-process, as a user runs it: ``ldn-graph build``, ``ldn-graph validate`` (pyshacl-turbo, the default),
-``ldn-graph release`` (once committed; of the same graph without the injected violations, since a
-release refuses a graph that does not conform) and, up to ``--reference-max`` triples, ``ldn-graph
-validate --engine pyshacl``, the reference, side by side. Peak memory is the process's maximum resident
-set (``wait4``), so it is a whole-process figure. Validation must report exactly the violations the
-generator injected (its manifest), and the reference engine the same ones. The LDN graph itself runs first.
-Results: bench/results/scale.md (table), scale.svg (picture), scale.json (raw).
+For each size a synthetic graph (bench/synthetic.py) is generated twice: with violations injected, and
+without (a graph a release accepts). Every stage runs as its own process, as a user runs it:
+
+- the pipeline, on the graph without violations, in a cache directory of its own that starts empty:
+  ``ldn-graph build``, ``ldn-graph validate`` (pyshacl-turbo, the default) and ``ldn-graph release``,
+  in turn, so that validate and release find the graph build kept, and release the report validate
+  kept (ldn_graph/build_cache.py); validation must find the graph conforms;
+- ``ldn-graph validate --no-cache`` of the graph with violations: it must report exactly the
+  violations the generator injected (its manifest);
+- ``ldn-graph release --no-cache``: a release that builds and validates itself, nothing kept;
+- up to ``--reference-max`` triples, ``ldn-graph validate --no-cache --engine pyshacl``, the reference,
+  which must report the same violations.
+
+Peak memory is the process's maximum resident set (``wait4``), so it is a whole-process figure; the
+load average is sampled while each stage runs (the machine may be shared). The LDN graph itself runs
+first. Results: bench/results/scale.md (table), scale.svg (picture), scale.json (raw).
 """
 
 from __future__ import annotations
@@ -33,12 +41,15 @@ sys.path.insert(0, str(BENCH))
 
 from synthetic import parse_size  # noqa: E402
 
-STAGES = ("generate", "build", "validate", "release", "validate-pyshacl")
+STAGES = ("generate", "build", "validate", "release", "validate-injected", "release-cold", "validate-pyshacl")
+PIPELINE = ("build", "validate", "release")
 COLOURS = {
     "generate": "#bbbbbb",
     "build": "#4e79a7",
     "validate": "#f28e2b",
     "release": "#59a14f",
+    "validate-injected": "#edc948",
+    "release-cold": "#76b7b2",
     "validate-pyshacl": "#e15759",
 }
 
@@ -51,18 +62,26 @@ class Run:
     peak_mb: float | None
     status: str
     note: str = ""
+    load: tuple[float, float] = (0.0, 0.0)  # the lowest and highest 1-minute load average seen
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0]) if Path("/proc/loadavg").exists() else 0.0
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def timed(command: list[str], label: str, log_file: Path, timeout: float) -> tuple[float, float, int | None]:
-    """Run ``command``; return wall seconds, peak resident MB and the exit code (None: stopped at the
-    time limit). Prints a heartbeat while it runs."""
+def timed(
+    command: list[str], label: str, log_file: Path, timeout: float, env: dict | None = None
+) -> tuple[float, float, int | None, tuple[float, float]]:
+    """Run ``command``; return wall seconds, peak resident MB, the exit code (None: stopped at the
+    time limit) and the range of the load average meanwhile. Prints a heartbeat while it runs."""
     started = time.perf_counter()
+    loads = [load_average()]
     with log_file.with_suffix(".out").open("wb") as out, log_file.open("wb") as err:
-        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT, env=env)
         outcome: dict = {}
 
         def reap() -> None:
@@ -72,16 +91,19 @@ def timed(command: list[str], label: str, log_file: Path, timeout: float) -> tup
         waiter = threading.Thread(target=reap, daemon=True)
         waiter.start()
         while waiter.is_alive():
-            waiter.join(10)
+            waiter.join(2)
+            loads.append(load_average())
             elapsed = time.perf_counter() - started
             if waiter.is_alive():
                 if elapsed > timeout:
                     process.kill()
                     waiter.join()
-                    return elapsed, outcome["usage"].ru_maxrss / 1024, None
-                log(f"    {label}: {elapsed:.0f} s …")
+                    return elapsed, outcome["usage"].ru_maxrss / 1024, None, (min(loads), max(loads))
+                if int(elapsed) % 10 < 2:
+                    log(f"    {label}: {elapsed:.0f} s …")
         process.returncode = os.waitstatus_to_exitcode(outcome["status"])
-    return outcome["ended"] - started, outcome["usage"].ru_maxrss / 1024, process.returncode
+    seconds, peak = outcome["ended"] - started, outcome["usage"].ru_maxrss / 1024
+    return seconds, peak, process.returncode, (min(loads), max(loads))
 
 
 def findings(report_file: Path) -> set[tuple[str, str]]:
@@ -95,18 +117,6 @@ def compare(found: set, expected: set) -> tuple[str, str]:
     return "MISMATCH", f"missing {sorted(expected - found)[:5]}, unexpected {sorted(found - expected)[:5]}"
 
 
-def release_available() -> bool:
-    """``ldn-graph release`` is benchmarked once its module is committed."""
-    committed = subprocess.run(
-        ["git", "log", "-1", "--format=%h", "--", "ldn_graph/graph/release.py"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=False,
-    )
-    return bool(committed.stdout.strip())
-
-
 def ldn_graph(*args: str) -> list[str]:
     return [sys.executable, "-m", "ldn_graph", *args]
 
@@ -116,53 +126,63 @@ def bench_size(label: str, triples: int | None, work: Path, args) -> list[Run]:
     runs: list[Run] = []
     directory = work / label
     directory.mkdir(parents=True, exist_ok=True)
+    cache = directory / "cache"  # the pipeline's own, empty at its start
+    shutil.rmtree(cache, ignore_errors=True)
+    env = dict(os.environ, LDNGRAPH_CACHE_DIR=str(cache))
 
     def stage(name: str, command: list[str], timeout: float = args.timeout) -> tuple[Run, int | None]:
         log(f"  {label} {name} …")
-        seconds, peak, code = timed(command, f"{label} {name}", directory / f"{name}.log", timeout)
+        seconds, peak, code, load = timed(command, f"{label} {name}", directory / f"{name}.log", timeout, env)
         if code is None:
-            run = Run(label, name, None, peak, "timeout", f"stopped after {timeout:.0f} s")
+            run = Run(label, name, None, peak, "timeout", f"stopped after {timeout:.0f} s", load)
         else:
-            run = Run(label, name, seconds, peak, "ok" if code in (0, 1) else f"exit {code}")
-        log(f"  {label} {name}: {seconds:.2f} s, {peak:.0f} MB ({run.status})")
+            run = Run(label, name, seconds, peak, "ok" if code in (0, 1) else f"exit {code}", load=load)
+        log(
+            f"  {label} {name}: {seconds:.2f} s, {peak:.0f} MB, load {load[0]:.1f}-{load[1]:.1f} ({run.status})"
+        )
         runs.append(run)
         return run, code
 
     if triples is None:
-        data_dir, expected = ROOT, set()
+        valid_dir = invalid_dir = ROOT
+        expected = set()
     else:
-        data_dir = directory / "sources"
-        run, _ = stage(
-            "generate",
-            [sys.executable, str(BENCH / "synthetic.py"), "--triples", str(triples), "--out", str(data_dir)],
-        )
+        invalid_dir, valid_dir = directory / "sources", directory / "sources-valid"
+        generate = [sys.executable, str(BENCH / "synthetic.py"), "--triples", str(triples)]
+        run, _ = stage("generate", [*generate, "--out", str(invalid_dir)])
         if run.status != "ok":
             return runs
-        expected = {tuple(pair) for pair in json.loads((data_dir / "manifest.json").read_text())["expected"]}
+        subprocess.run([*generate, "--valid", "--out", str(valid_dir)], check=True, capture_output=True)
+        expected = {
+            tuple(pair) for pair in json.loads((invalid_dir / "manifest.json").read_text())["expected"]
+        }
 
+    # The pipeline: one graph built, validated and released in turn, as a curator or CI runs it.
     run, code = stage(
-        "build", ldn_graph("build", "--out", str(directory / "graph.nt"), "--data-dir", str(data_dir))
+        "build", ldn_graph("build", "--out", str(directory / "graph.nt"), "--data-dir", str(valid_dir))
     )
     lines = (directory / "graph.nt").read_bytes().count(b"\n") if code == 0 else 0
     run.note = f"{lines:,} triples built"
-
-    report = directory / "report.json"
-    validate = ldn_graph("validate", "--data-dir", str(data_dir), "--format", "json")
-    run, code = stage("validate", [*validate], args.timeout)
+    run, code = stage("validate", ldn_graph("validate", "--data-dir", str(valid_dir), "--format", "json"))
     if code in (0, 1):
-        shutil.copy(directory / "validate.out", report)
-        run.status, run.note = compare(findings(report), expected)
+        run.status = "ok" if code == 0 else "MISMATCH"
+        run.note = "conforms" if code == 0 else "the graph without violations does not conform"
+    target = directory / "release"
+    shutil.rmtree(target, ignore_errors=True)
+    stage("release", ldn_graph("release", "--out", str(target), "--data-dir", str(valid_dir)))
 
-    if release_available():
-        # A release refuses a graph with violations: it gets the same graph without the injected ones.
-        release_dir = data_dir
-        if triples is not None:
-            release_dir = directory / "sources-valid"
-            generate = [sys.executable, str(BENCH / "synthetic.py"), "--triples", str(triples), "--valid"]
-            subprocess.run([*generate, "--out", str(release_dir)], check=True, capture_output=True)
-        target = directory / "release"
-        shutil.rmtree(target, ignore_errors=True)
-        stage("release", ldn_graph("release", "--out", str(target), "--data-dir", str(release_dir)))
+    # Validation must find exactly the injected violations; a release that keeps nothing.
+    report = directory / "report.json"
+    validate = ldn_graph("validate", "--no-cache", "--data-dir", str(invalid_dir), "--format", "json")
+    run, code = stage("validate-injected", validate, args.timeout)
+    if code in (0, 1):
+        shutil.copy(directory / "validate-injected.out", report)
+        run.status, run.note = compare(findings(report), expected)
+    cold = directory / "release-cold"
+    shutil.rmtree(cold, ignore_errors=True)
+    stage(
+        "release-cold", ldn_graph("release", "--no-cache", "--out", str(cold), "--data-dir", str(valid_dir))
+    )
 
     if (triples or 0) <= args.reference_max:
         run, code = stage("validate-pyshacl", [*validate, "--engine", "pyshacl"], args.reference_timeout)
@@ -173,14 +193,15 @@ def bench_size(label: str, triples: int | None, work: Path, args) -> list[Run]:
 
 def table(runs: list[Run], built: dict[str, str]) -> str:
     sizes = list(dict.fromkeys(r.size for r in runs))
-    stages = [s for s in STAGES if any(r.stage == s for r in runs)]
+    stages = [s for s in STAGES if s != "generate" and any(r.stage == s for r in runs)]
     by = {(r.size, r.stage): r for r in runs}
     head = [
         "graph",
         "triples built",
         *[f"{s} (s / MB)" for s in stages],
-        "build+validate+release (s)",
-        "validation check",
+        "build+validate+release (s), peak",
+        "load average",
+        "checks",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for size in sizes:
@@ -193,18 +214,23 @@ def table(runs: list[Run], built: dict[str, str]) -> str:
                 cells.append(f"did not finish ({r.note})")
             else:
                 cells.append(f"{r.seconds:.2f} / {r.peak_mb:.0f}")
-        chain = [by.get((size, s)) for s in ("build", "validate", "release")]
-        cells.append(f"{sum(r.seconds for r in chain if r and r.seconds):.2f}")
+        chain = [by[(size, s)] for s in PIPELINE if (size, s) in by]
+        if len(chain) == len(PIPELINE) and all(r.seconds for r in chain):
+            cells.append(f"{sum(r.seconds for r in chain):.2f} s, {max(r.peak_mb for r in chain):,.0f} MB")
+        else:
+            cells.append("–")
+        mine = [r for r in runs if r.size == size and r.stage != "generate"]
+        cells.append(f"{min(r.load[0] for r in mine):.1f}–{max(r.load[1] for r in mine):.1f}")
         checks = [
-            f"{r.stage}: {r.status}"
-            for r in (by.get((size, "validate")), by.get((size, "validate-pyshacl")))
-            if r
+            f"{r.stage}: {r.status} ({r.note})" if r.note else f"{r.stage}: {r.status}"
+            for s in ("validate", "validate-injected", "validate-pyshacl")
+            if (r := by.get((size, s)))
         ]
         cells.append("; ".join(checks))
         lines.append("| " + " | ".join(cells) + " |")
     ratios = []
     for size in sizes:
-        fast, ref = by.get((size, "validate")), by.get((size, "validate-pyshacl"))
+        fast, ref = by.get((size, "validate-injected")), by.get((size, "validate-pyshacl"))
         if fast and ref and fast.seconds and ref.seconds:
             ratios.append(
                 f"- {size}: pyshacl-turbo {fast.seconds:.2f} s vs pySHACL {ref.seconds:.2f} s "
@@ -213,7 +239,7 @@ def table(runs: list[Run], built: dict[str, str]) -> str:
     return (
         "\n".join(lines)
         + (
-            "\n\nValidation, side by side (whole process, including parsing):\n" + "\n".join(ratios)
+            "\n\nValidation, side by side (whole process, including building):\n" + "\n".join(ratios)
             if ratios
             else ""
         )
@@ -290,9 +316,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work = args.work or Path(tempfile.mkdtemp(prefix="ldn-scale-"))
     env_epoch = os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
-    log(
-        f"work directory {work}; SOURCE_DATE_EPOCH={env_epoch}; release stage: {'yes' if release_available() else 'not yet available'}"
-    )
+    log(f"work directory {work}; SOURCE_DATE_EPOCH={env_epoch}")
     runs: list[Run] = []
     plan = ([("ldn", None)] if not args.skip_ldn else []) + [(f"{n:.0e}".replace("+0", ""), n) for n in sizes]
     for label, triples in plan:
