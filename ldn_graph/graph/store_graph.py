@@ -16,7 +16,7 @@ a round trip of the built graph); no blank nodes (the data contract has none).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -61,8 +61,21 @@ class StoreGraph:
     """The default graph of an Oxigraph store, through rdflib terms (see the module's docstring)."""
 
     def __init__(self, store: ox.Store | None = None):
-        self.store = store if store is not None else ox.Store()
+        self._store = store if store is not None else ox.Store()
+        self._remake: Callable[[], ox.Store] | None = None
         self._terms: dict = {}  # Oxigraph term -> rdflib term, each converted once
+
+    @property
+    def store(self) -> ox.Store:
+        if self._store is None:
+            self._store = self._remake()
+        return self._store
+
+    def let_go(self, remake: Callable[[], ox.Store]) -> None:
+        """Free the store for another engine to reuse its memory (the store of 10^6 triples holds about
+        370 MB); ``remake`` makes it again should it be asked for after all."""
+        self._store, self._remake = None, remake
+        self._terms.clear()
 
     def term(self, term):
         found = self._terms.get(term)

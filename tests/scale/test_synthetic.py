@@ -95,3 +95,15 @@ def test_a_build_in_a_store_gives_the_same_bytes_and_report(generated):
     assert in_store.sources.subject_files == in_rdflib.sources.subject_files
     report = check_project(in_store, directory)
     assert report.violations and report.to_json() == check_project(in_rdflib, directory).to_json()
+
+
+def test_a_validation_that_lets_its_store_go_gives_the_same_report(generated):
+    """``validate`` lets its store go while the SHACL engine runs, and makes it again to name the files
+    referring to a node described nowhere: the same report, files and all."""
+    from ldn_graph.graph.build import build_graph
+    from ldn_graph.graph.validate import check_project, validate_project
+
+    directory, _ = generated
+    report = validate_project(directory)
+    assert "NoDanglingReference" in report.rules() and all(v.files for v in report.violations)
+    assert report.to_json() == check_project(build_graph(directory), directory).to_json()
