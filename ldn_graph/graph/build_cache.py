@@ -35,6 +35,7 @@ from ldn_graph.resources import library_version, sources_digest
 
 KEPT = 3
 GRAPH = "ldn-graph.nt"
+FACTS = "graph.json"  # the number of triples
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,15 @@ class KeptBuild:
     def pieces(self) -> Iterator[bytes]:
         """The sorted N-Triples, read a piece at a time."""
         return read_pieces(self.ntriples)
+
+    @property
+    def triples(self) -> int:
+        return json.loads((self.directory / FACTS).read_text(encoding="utf-8"))["triples"]
+
+    def load(self) -> ox.Store:
+        store = ox.Store()
+        store.load(path=str(self.ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+        return store
 
     def _report_file(self, engine: str) -> Path:
         engine_version = library_version("pyshacl-turbo" if engine == "turbo" else "pyshacl")
@@ -74,19 +84,17 @@ class KeptBuild:
 
 
 def cached_build(root: Path | None, cache: Path) -> tuple[BuildResult, KeptBuild]:
-    """The built graph of ``root`` in a store: loaded from the cache when it holds it, else built from
-    the sources and kept there."""
+    """The built graph of ``root`` in a store: loaded from the cache when it holds it (when first
+    asked for: a release copies and gzips the kept N-Triples meanwhile), else built from the sources
+    and kept there."""
     version = build_module.__version__  # the version the build stamps
     kept = KeptBuild(cache / "built" / sources_digest(root, version))
-    store = ox.Store()
-    try:
-        store.load(path=str(kept.ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
-    except FileNotFoundError:
+    if not (kept.directory / FACTS).is_file():
         build = build_graph(root, store=True)
         _keep(build, kept)
         return build, kept
     os.utime(kept.directory)  # newly used: the last to be removed
-    graph = StoreGraph(store)
+    graph = StoreGraph.made_when_asked(kept.load)
     sources = LoadedSources(graph, source_files(root))
     return BuildResult(graph, sources, version, release_date(root)), kept
 
@@ -96,13 +104,17 @@ def _keep(build: BuildResult, kept: KeptBuild) -> None:
     kept.directory.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".building-", dir=kept.directory.parent))
     try:
+        lines = 0
         with (staging / GRAPH).open("wb") as stream:
-            stream.writelines(serialised(build.graph, "nt", work=staging))
+            for piece in serialised(build.graph, "nt", work=staging):
+                lines += piece.count(b"\n")
+                stream.write(piece)
+        (staging / FACTS).write_text(json.dumps({"triples": lines}), encoding="utf-8")  # written last
         os.chmod(staging, 0o755)
         os.rename(staging, kept.directory)
     except OSError:
         shutil.rmtree(staging, ignore_errors=True)
-        if not kept.ntriples.is_file():  # another process kept the same graph first: fine
+        if not (kept.directory / FACTS).is_file():  # another process kept the same graph first: fine
             raise
     entries = [p for p in kept.directory.parent.iterdir() if p.is_dir() and not p.name.startswith(".")]
     entries.sort(key=lambda p: p.stat().st_mtime, reverse=True)

@@ -114,7 +114,7 @@ class _ReleaseWriter:
     def __init__(self, out: Path, version: str) -> None:
         self.out, self.version = out, version
         self.staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out))
-        self.pending: list[ReleaseFile | Future] = []  # in the manifest's order
+        self.pending: list[ReleaseFile | Future] = []
         self.gzip = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gzip")
 
     def add(
@@ -138,8 +138,9 @@ class _ReleaseWriter:
         )
 
     def records(self) -> list[ReleaseFile]:
-        """Every file written so far, gzipped ones once they are."""
-        return [r.result() if isinstance(r, Future) else r for r in self.pending]
+        """Every file written so far, gzipped ones once they are, in the order the manifest lists them."""
+        records = [r.result() if isinstance(r, Future) else r for r in self.pending]
+        return sorted(records, key=lambda r: _LISTED_ORDER.index(r.name))
 
     def finish(self, manifest: Manifest) -> Path:
         """Write the manifest and SHA256SUMS, then rename the directory into place: readers see the
@@ -273,34 +274,46 @@ def release_changelog(graph, version: str, issued: str, entry: str, previous: Re
     return "\n".join([*lines, ""])
 
 
-def _write_contents(
-    writer: _ReleaseWriter, build: BuildResult, root: Path | None, changelog: str, kept
-) -> None:
-    """Every file of the release but the description, the manifest and SHA256SUMS; the N-Triples copied
-    from the built graph ``kept`` in the cache (``ldn_graph.graph.build_cache``), if any."""
+# The files as the manifest lists them, whatever order they are written in.
+_LISTED_ORDER = [
+    *(f"{GRAPH_STEM}.{ext}{gz}" for ext in ("ttl", "nt", "jsonld") for gz in ("", ".gz")),
+    "ontology.ttl",
+    "shapes.ttl",
+    MAPPING_SET,
+    CHANGELOG,
+    "void.ttl",
+]
 
-    graph, triples = build.graph, len(build.graph)
+
+def _write_contents(
+    writer: _ReleaseWriter, build: BuildResult, root: Path | None, changelog: str, triples: int, kept
+) -> None:
+    """Every file of the release but the description, the manifest and SHA256SUMS. The N-Triples go
+    first, copied from the built graph ``kept`` in the cache (``ldn_graph.graph.build_cache``) if there is one,
+    so that gzipping them overlaps loading the store; then the small files; then JSON-LD and Turtle,
+    the largest last (its gzip is the quickest), each gzipped while the next is written."""
+
+    graph = build.graph
+    nt = kept.pieces() if kept else serialised(graph, "nt", work=writer.staging)
+    writer.add(f"{GRAPH_STEM}.nt", "graph", "the graph as N-Triples, sorted", nt, triples, True)
     ontology = bind_prefixes(Graph())
     ontology_dir = resources.ontology_dir(root).resolve()
     for path in build.sources.files:
         if path.resolve().parent == ontology_dir:
             ontology += parse_file(path)
     stamp_version(ontology, build.version)
+    title = "the ldn-graph ontology"
+    writer.add("ontology.ttl", "ontology", title, serialise(ontology, "ttl"), len(ontology))
     shapes_text, shapes_triples = _shapes(root)
-    mapping_set = _mapping_set(build, root)
-    nt = kept.pieces() if kept else serialised(graph, "nt", work=writer.staging)
-    writer.add(f"{GRAPH_STEM}.ttl", "graph", "the graph as Turtle", serialised(graph, "ttl"), triples, True)
-    writer.add(f"{GRAPH_STEM}.nt", "graph", "the graph as N-Triples, sorted", nt, triples, True)
-    title = "the graph as JSON-LD (our own context)"
-    writer.add(f"{GRAPH_STEM}.jsonld", "graph", title, jsonld_chunks(graph), triples, True)
-    writer.add(
-        "ontology.ttl", "ontology", "the ldn-graph ontology", serialise(ontology, "ttl"), len(ontology)
-    )
     writer.add("shapes.ttl", "shapes", "the SHACL shapes of the data contract", shapes_text, shapes_triples)
+    mapping_set = _mapping_set(build, root)
     if mapping_set is not None:
         title = "the identifier mapping set (SSSOM)"
         writer.add(MAPPING_SET, "mappings", title, mapping_set.to_tsv().encode("utf-8"))
     writer.add(CHANGELOG, "changelog", "what changed in this release", changelog.encode("utf-8"))
+    title = "the graph as JSON-LD (our own context)"
+    writer.add(f"{GRAPH_STEM}.jsonld", "graph", title, jsonld_chunks(graph), triples, True)
+    writer.add(f"{GRAPH_STEM}.ttl", "graph", "the graph as Turtle", serialised(graph, "ttl"), triples, True)
 
 
 def _shapes(root: Path | None) -> tuple[bytes, int]:
@@ -422,16 +435,15 @@ def make_release(
     version = build.version
     if parse_version(version) is None:
         raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH; only such versions are released")
+    triples = kept.triples if kept else len(build.graph)  # a kept graph is loaded when first asked
     report = kept.report("turbo", root) if kept else None
     if report is None:
-        say(f"built {len(build.graph):,} triples of version {version}; validating")
+        say(f"built {triples:,} triples of version {version}; validating")
         report = check_project(build, root)
         if kept:
             kept.keep_report("turbo", root, report)
     else:
-        say(
-            f"built {len(build.graph):,} triples of version {version}; the report of a validation of this graph is kept"
-        )
+        say(f"built {triples:,} triples of version {version}; a validation of this graph kept its report")
     if not report.conforms:
         raise InvalidGraph(report)
     changelog_path = (root or resources.project_root()) / CHANGELOG_SOURCE
@@ -451,12 +463,10 @@ def make_release(
     say("writing the dumps, ontology, shapes and changelog")
     writer = _ReleaseWriter(out, version)
     try:
-        _write_contents(writer, build, root, changelog, kept)
+        _write_contents(writer, build, root, changelog, triples, kept)
         _write_description(writer, build)
         records = tuple(writer.records())
-        target = writer.finish(
-            Manifest(version, build.issued.isoformat(), len(build.graph), GRAPH_FILE, records)
-        )
+        target = writer.finish(Manifest(version, build.issued.isoformat(), triples, GRAPH_FILE, records))
     except BaseException:
         writer.abandon()
         raise

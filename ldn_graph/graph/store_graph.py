@@ -65,6 +65,13 @@ class StoreGraph:
         self._remake: Callable[[], ox.Store] | None = None
         self._terms: dict = {}  # Oxigraph term -> rdflib term, each converted once
 
+    @classmethod
+    def made_when_asked(cls, make: Callable[[], ox.Store]) -> StoreGraph:
+        """A graph whose store ``make`` makes when it is first asked for."""
+        graph = cls()
+        graph.let_go(make)
+        return graph
+
     @property
     def store(self) -> ox.Store:
         if self._store is None:
