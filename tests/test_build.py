@@ -358,3 +358,40 @@ def test_ntriples_sorted_in_runs_are_the_ntriples_sorted_at_once(monkeypatch, ru
     in_runs = b"".join(ntriples.sorted_ntriples_of(graph.store))
     assert in_runs == ntriples.sorted_ntriples(graph.ntriples())
     assert b"".join(ntriples.sorted_ntriples_of(StoreGraph().store)) == b"\n"
+
+
+def test_plain_iris_are_named_as_rdflibs_writer_names_them(built):
+    """The Turtle writer names IRIs of the plainest kind itself: each as rdflib's writer names it."""
+    from ldn_graph.turtle import _Names
+
+    iris = {str(term) for triple in built.graph for term in triple if isinstance(term, URIRef)}
+    iris |= {
+        f"{ID}a",
+        f"{ID}statement/x-1",
+        f"{ID}123abc",
+        f"{ID}1234",
+        f"{ID}_under",
+        f"{ID}dataset/class/biolink-Agent",
+        f"{ID}statement/",
+        f"{ID}statement",
+        "https://w3id.org/ldngraph/ontology",
+        "http://purl.obolibrary.org/obo/MONDO_0005011",
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#nil",
+        "http://www.w3.org/XML/1998/namespace#lang",
+        "https://example.org/unbound/thing",
+        "urn:isbn:0451450523",
+        "https://example.org/ünïcode/x",
+        "https://example.org/a:b",
+        "https://example.org/q?x=1",
+        "https://doi.org/10.5555/ldn-syn.369",
+        "https://example.org/ends-with-dash-",
+    }
+    plain, asked = _Names(), _Names()
+    named = 0
+    for iri in sorted(iris):
+        mine = plain._plain_name(iri)
+        if mine is not None:
+            named += 1
+            assert mine == asked.writer.label(URIRef(iri), 2), iri
+    assert named > len(iris) / 2
+    assert set(plain.writer.namespaces.items()) <= set(asked.writer.namespaces.items())
