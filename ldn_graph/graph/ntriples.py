@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-RUN_BYTES = 64 << 20  # lines sorted in memory at once
+RUN_BYTES = 256 << 20  # lines sorted in memory at once: a dump of 10^6 triples in one run
 _PIECE_LINES = 8192  # lines written out at once
 
 # Control characters Oxigraph's N-Triples writer escapes and rdflib's writes as they are: \t, \b, \f and
@@ -25,8 +25,18 @@ _PIECE_LINES = 8192  # lines written out at once
 # text \\t (a backslash, then t) is never taken for a tab.
 _OXIGRAPH_ESCAPES = re.compile(rb"\\(\\|t|b|f|u00[01][0-9A-F]|u007F)")
 _RAW = {b"\\": b"\\\\", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-# Line ends str.splitlines() knows besides \n: the rdflib path splits on them too (\r is escaped).
-_OTHER_LINE_ENDS = re.compile(rb"[\x0b\x0c\x1c\x1d\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
+# Line ends str.splitlines() knows besides \n: the rdflib path splits on them too (\r is escaped). Each
+# is looked for on its own: one regular expression of them all took 2 s over a dump of 10^6 triples.
+_OTHER_LINE_ENDS = (
+    b"\x0b",
+    b"\x0c",
+    b"\x1c",
+    b"\x1d",
+    b"\x1e",
+    b"\xc2\x85",
+    b"\xe2\x80\xa8",
+    b"\xe2\x80\xa9",
+)
 
 
 def _unescape(match: re.Match) -> bytes:
@@ -39,7 +49,7 @@ def _lines(block: bytes) -> list[bytes]:
     they are, and split where ``str.splitlines()`` splits (a graph holding one of the rarer line ends)."""
     if b"\\" in block:
         block = _OXIGRAPH_ESCAPES.sub(_unescape, block)
-    if _OTHER_LINE_ENDS.search(block) is None:
+    if not any(end in block for end in _OTHER_LINE_ENDS):
         return [line for line in block.split(b"\n") if line.strip()]
     return [line.encode("utf-8") for line in block.decode("utf-8").splitlines() if line.strip()]
 
