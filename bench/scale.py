@@ -178,11 +178,13 @@ def bench_size(label: str, triples: int | None, work: Path, args) -> list[Run]:
     if code in (0, 1):
         shutil.copy(directory / "validate-injected.out", report)
         run.status, run.note = compare(findings(report), expected)
-    cold = directory / "release-cold"
-    shutil.rmtree(cold, ignore_errors=True)
-    stage(
-        "release-cold", ldn_graph("release", "--no-cache", "--out", str(cold), "--data-dir", str(valid_dir))
-    )
+    if not args.skip_cold:
+        cold = directory / "release-cold"
+        shutil.rmtree(cold, ignore_errors=True)
+        stage(
+            "release-cold",
+            ldn_graph("release", "--no-cache", "--out", str(cold), "--data-dir", str(valid_dir)),
+        )
 
     if (triples or 0) <= args.reference_max:
         run, code = stage("validate-pyshacl", [*validate, "--engine", "pyshacl"], args.reference_timeout)
@@ -311,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--work", type=Path, default=None, help="keep generated graphs and logs here")
     parser.add_argument("--skip-ldn", action="store_true", help="leave out the LDN graph itself")
+    parser.add_argument(
+        "--skip-cold", action="store_true", help="leave out the release that keeps nothing (large sizes)"
+    )
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
 
