@@ -362,7 +362,7 @@ def test_ntriples_sorted_in_runs_are_the_ntriples_sorted_at_once(monkeypatch, ru
 
 def test_plain_iris_are_named_as_rdflibs_writer_names_them(built):
     """The Turtle writer names IRIs of the plainest kind itself: each as rdflib's writer names it."""
-    from ldn_graph.turtle import _Names
+    from ldn_graph.graph.turtle import _Names
 
     iris = {str(term) for triple in built.graph for term in triple if isinstance(term, URIRef)}
     iris |= {

@@ -177,7 +177,7 @@ class ShaclRun:
     SPARQL-based constraints the store answers. pySHACL is the reference; pyshacl-turbo gives identical
     reports on our shapes (the test suite checks every shape fixture with both) about fifty times
     faster, so it is the default. With pyshacl-turbo the SPARQL-based constraints and targets are asked
-    of the store, once for the whole graph (``ldn_graph.shacl_sparql``); pySHACL runs the shapes as
+    of the store, once for the whole graph (``ldn_graph.graph.shacl_sparql``); pySHACL runs the shapes as
     they are."""
 
     data: Graph | StoreGraph
