@@ -55,7 +55,7 @@ from pathlib import Path
 
 from ldn_graph.errors import LdnGraphError
 from ldn_graph.serving.engine import QueryAnswer, QueryEngine
-from ldn_graph.serving.protocol import ProtocolError, ProtocolRequest, QueryTimeout
+from ldn_graph.serving.protocol import ProtocolError, ProtocolRequest, QueryTimeout, refusal_named
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,9 @@ class _Serving:
             answer = self.engine.evaluate(ProtocolRequest(query, default_graphs, named_graphs), accept)
             reply = ("answer", (answer.body, answer.media_type, answer.truncated, answer.rows))
         except ProtocolError as error:
-            reply = ("refused", error)
+            # As its class's name and message: an exception pickled whole comes back only when its
+            # constructor takes its message alone, and a subclass that takes more breaks the channel.
+            reply = ("refused", (type(error).__name__, str(error)))
         except Exception:  # a bug: reported to the worker, which logs it and answers 500
             reply = ("failed", traceback.format_exc())
         times = os.times()
@@ -578,7 +580,7 @@ class EnginePool:
             )
         self._give_back(process, slow)
         if outcome == "refused":
-            raise payload
+            raise refusal_named(*payload)
         if outcome == "failed":
             log.error("query engine failed:\n%s", payload)
             raise EngineFailure("the query engine failed on this query")

@@ -28,6 +28,17 @@ class BadRequest(ProtocolError):
     status = 400
 
 
+def refusal_named(name: str, message: str) -> ProtocolError:
+    """The refusal of class ``name`` (a ProtocolError subclass), with ``message``: how a refusal made in
+    an engine process is raised again in the worker. An unknown name is a plain ProtocolError (400)."""
+    pending, found = [ProtocolError], {}
+    while pending:  # subclasses live in several modules; those loaded are the ones that can be raised
+        kind = pending.pop()
+        found[kind.__name__] = kind
+        pending += kind.__subclasses__()
+    return found.get(name, ProtocolError)(message)
+
+
 class UpdateRefused(ProtocolError):
     """SPARQL Update in any form: this endpoint is read-only."""
 

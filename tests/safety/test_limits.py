@@ -24,7 +24,14 @@ from ldn_graph.serving.engine_pool import (
     runs_lowered,
 )
 from ldn_graph.serving.guard import QueryGuard
-from ldn_graph.serving.protocol import ProtocolRequest
+from ldn_graph.serving.protocol import (
+    BadRequest,
+    NotAcceptable,
+    ProtocolError,
+    ProtocolRequest,
+    UpdateRefused,
+    refusal_named,
+)
 from ldn_graph.serving.stores import load_store
 
 # Every triple against every other, eight times over: far more than a second of work on any machine,
@@ -132,6 +139,34 @@ def test_an_engine_that_aborts_is_replaced(release_store):
         assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body
     finally:
         pool.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "accept", "refusal", "status"),
+    [
+        ("SELEC nothing", None, BadRequest, 400),
+        ("ASK {}", "image/png", NotAcceptable, 406),
+    ],
+)
+def test_a_refusal_made_in_an_engine_process_arrives_as_itself(release_store, query, accept, refusal, status):
+    """Refusals cross from the engine process as plain values and are raised again as their own class."""
+    pool = EnginePool(QueryEngine(release_store, timeout=5))
+    try:
+        with pytest.raises(refusal) as raised:
+            pool.answer(ProtocolRequest(query), accept)
+        assert type(raised.value) is refusal and raised.value.status == status and str(raised.value)
+        assert b"true" in pool.answer(ProtocolRequest("ASK {}"), None).body  # the same engine answers on
+    finally:
+        pool.close()
+
+
+def test_every_refusal_class_is_raised_again_by_name():
+    from ldn_graph.serving.remote_store import RemoteStoreError, RemoteTimeout
+
+    for kind in (BadRequest, UpdateRefused, NotAcceptable, EngineCrashed, RemoteStoreError, RemoteTimeout):
+        again = refusal_named(kind.__name__, "why")
+        assert type(again) is kind and again.status == kind.status and str(again) == "why"
+    assert type(refusal_named("NoSuchRefusal", "why")) is ProtocolError
 
 
 def test_an_engine_the_system_will_not_start_is_a_logged_503(release_store, monkeypatch, caplog):
