@@ -72,13 +72,20 @@ def create_app(
     app.register_blueprint(downloads_blueprint)
     app.register_blueprint(wellknown_blueprint)
     app.register_blueprint(pages_blueprint)  # the landing page at / and every IRI's page
+    from ldn_graph.web.errors import install_error_handlers
+    from ldn_graph.web.site import install_template_globals
+
+    install_template_globals(app)
+    install_error_handlers(app)
+    from ldn_graph.web.accounting import install_accounting
     from ldn_graph.web.caching import cache_policy, install_caching
     from ldn_graph.web.fair_use import install_fair_use, limits_text
     from ldn_graph.web.metrics import install_metrics
     from ldn_graph.web.security_headers import install_security_headers
 
-    install_metrics(app)  # first: its clock starts before the fair-use check and counts the 429s
+    install_metrics(app)  # after the other blueprints: a counter for each route
     install_fair_use(app, config)
+    install_accounting(app)  # first of the hooks: its clock starts first, and it sees the final response
     app.after_request(_cors)
     # After the metrics' hook, so that they run before it (Flask runs these last first) and a 304 counts.
     install_caching(app, cache_policy(config, served.loaded, limits_text(config)))

@@ -2,16 +2,15 @@
 
 A cheap query costs the engine well under a tenth of a millisecond, while Flask's request context,
 URL routing and hooks cost several times that. So a GET or POST to ``/sparql`` that carries a query
-takes a short path with the same parts the Flask hooks apply (fair use, the metrics, the access log,
-CORS, caching and security headers) and the same answer (:func:`ldn_graph.web.sparql.answer_query`). Anything else, including the
+takes a short path with the same parts the Flask hooks apply (the request's account, see
+:mod:`ldn_graph.web.accounting`: fair use, the metrics, the access log; CORS, caching and security
+headers) and the same answer (:func:`ldn_graph.web.sparql.answer_query`). Anything else, including the
 service description, ``HEAD``, ``OPTIONS`` and a body over the size limit, goes to Flask unchanged.
 """
 
 from __future__ import annotations
 
 import io
-import logging
-import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
@@ -19,19 +18,15 @@ from flask import Flask
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
 
-from ldn_graph.serving.fair_use import Refusal
 from ldn_graph.serving.protocol import ProtocolError
+from ldn_graph.web.accounting import QUERY_ROUTE, RequestAccount, refusal_body, refusal_headers
 from ldn_graph.web.app import CORS_HEADERS, MAX_BODY_BYTES
 from ldn_graph.web.caching import cache_headers, not_modified
-from ldn_graph.web.fair_use import admit
-from ldn_graph.web.metrics import access_log, log_request
 from ldn_graph.web.security_headers import security_headers
-from ldn_graph.web.sparql import answer_query, read_query, refusal
+from ldn_graph.web.sparql import QueryReply, answer_query, read_query, refusal
 from ldn_graph.web.state import state_of
 
-log = logging.getLogger(__name__)
-
-ROUTE = "/sparql"
+ROUTE = QUERY_ROUTE
 _VARY = ("Vary", "Accept")
 
 
@@ -81,30 +76,21 @@ class SparqlFront:
         self, environ: dict, start_response: Callable, method: str, query_string: bytes, body: bytes
     ) -> Iterable[bytes]:
         held = state_of(self.app)
-        metrics = held.metrics
-        started = time.perf_counter()
-        if metrics is not None:
-            metrics.started()
+        account = RequestAccount(held, method, environ.get("REMOTE_ADDR"))
         status, query, reply, sent = 500, None, None, None
-        peer = environ.get("REMOTE_ADDR")
         try:
-            outcome = admit(held, peer, lambda name: environ.get(_environ_key(name)))
-            if isinstance(outcome, Refusal):
-                reply = refusal(429, outcome.message)
-                extra = (("Retry-After", str(outcome.retry_after)),)
+            refused = account.admit(lambda name: environ.get(_environ_key(name)))
+            if refused is not None:
+                reply = QueryReply(429, "text/plain", refusal_body(refused), refusal_headers(refused))
+                query = _query_of(environ, method, query_string, body)  # logged as Flask's side logs it
             else:
-                try:
-                    reply, query = self._reply(environ, method, query_string, body)
-                finally:
-                    if outcome is not None:
-                        held.fair_use.release(outcome, time.perf_counter() - started)
-                extra = reply.headers
+                reply, query = self._reply(environ, method, query_string, body)
             status, sent = reply.status, reply.body
             content_type = _content_type(reply.media_type)
             caching = cache_headers(held.cache_policy, method, status, ROUTE, query_string, content_type)
             etag = dict(caching).get("ETag")
             common = [
-                *extra,
+                *reply.headers,
                 _VARY,
                 *CORS_HEADERS,
                 *caching,
@@ -120,13 +106,8 @@ class SparqlFront:
                 )
             return [sent]
         finally:
-            seconds = time.perf_counter() - started
-            cache = reply.cache if reply is not None else None
             size = len(sent) if sent is not None else None
-            if metrics is not None:
-                metrics.finished(ROUTE, status, seconds, size, cache)
-            if access_log.isEnabledFor(logging.INFO):
-                log_request(ROUTE, method, status, seconds, size, cache, query, peer)
+            account.close(ROUTE, status, size, reply.cache if reply is not None else None, query)
 
     def _reply(self, environ: dict, method: str, query_string: bytes, body: bytes):
         try:
@@ -137,6 +118,13 @@ class SparqlFront:
         served, cache = held.endpoint, held.result_cache
         accept = environ.get("HTTP_ACCEPT")
         return answer_query(served, cache, protocol_request, accept), protocol_request.query
+
+
+def _query_of(environ: dict, method: str, query_string: bytes, body: bytes) -> str | None:
+    try:
+        return read_query(method, environ.get("CONTENT_TYPE"), query_string, body).query
+    except ProtocolError:
+        return None
 
 
 def _closing(start_response: Callable) -> Callable:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import asdict, dataclass
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request
 from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
@@ -22,87 +20,26 @@ from ldn_graph.serving import entity_page as describe
 from ldn_graph.serving import evidence_page as evidence_layer
 from ldn_graph.serving import forest_plot, page_queries, schema_org
 from ldn_graph.serving.engine import QueryAnswer
-from ldn_graph.serving.engine_pool import EngineFailure
-from ldn_graph.serving.named_queries import NamedQuery, named_queries
 from ldn_graph.serving.protocol import (
     HTML,
     RDF_FORMAT,
-    RDF_FORMATS,
     BadRequest,
     MediaFormat,
-    NotAcceptable,
-    ProtocolError,
     ProtocolRequest,
     negotiate,
 )
 from ldn_graph.serving.result_cache import ENTRY_OVERHEAD
 from ldn_graph.vocab import iri_paths
-from ldn_graph.vocab.dataset import LICENSE, SOURCE_ARTICLE
-from ldn_graph.vocab.prefixes import BASE, ID, ONTOLOGY, shorten
+from ldn_graph.web.errors import wants_html
+from ldn_graph.web.site import PAGE_FORMATS, SUFFIXES, Site, current_site
 from ldn_graph.web.state import endpoint, state
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("pages", __name__)
 
-_OFFERS = (HTML, *RDF_FORMATS)
-#: suffix -> format of the twin it names
-SUFFIXES: dict[str, MediaFormat] = {f.suffix: f for f in _OFFERS}
 _NTRIPLES = RDF_FORMAT["ntriples"].media_type
 _RESULTS_JSON = "application/sparql-results+json"
-FORMAT_NAMES = {f.key: f.name for f in _OFFERS}
-
-
-@dataclass(frozen=True)
-class Site:
-    """What every template needs to link: the public URL and where things live under it."""
-
-    public_url: str
-    endpoint_url: str
-
-    def url(self, path: str, **params: str) -> str:
-        query = f"?{urlencode(params)}" if params else ""
-        return self.public_url + path + query
-
-    def href(self, target: describe.Link | str) -> str:
-        """Where a link to ``target`` goes: our IRIs to this server's page, others to the IRI itself."""
-        iri = target if isinstance(target, str) else target.iri
-        path = iri_paths.server_path(iri)
-        return self.public_url + path if path is not None else iri
-
-    def evidence_url(self, condition: str | None = None, status: str | None = None) -> str:
-        params = {}
-        if condition:
-            params["condition"] = condition.removeprefix(ID)
-        if status:
-            params["status"] = status.removeprefix(ONTOLOGY)
-        return self.url("/evidence", **params)
-
-    def query_url(self, example: NamedQuery) -> str:
-        # The query page reads the fragment, fills in the query and runs it: one click from the list.
-        return f"{self.url('/sparql')}#example={example.name}"
-
-
-def _site() -> Site:
-    config = endpoint().config
-    return Site(config.public_url, config.endpoint_url)
-
-
-@blueprint.app_context_processor
-def _template_globals() -> dict[str, object]:
-    examples = named_queries()
-    return {
-        "site": _site(),
-        "examples": examples,
-        "examples_data": [asdict(example) for example in examples],
-        "licence_url": LICENSE,
-        "persistent_base": BASE,
-        "id_base": ID,
-        "source_article": SOURCE_ARTICLE,
-        "twins": list(SUFFIXES.items()),
-        "format_names": FORMAT_NAMES,
-        "curie": shorten,
-    }
 
 
 # --- asking the engine ----------------------------------------------------------------------------
@@ -153,7 +90,7 @@ def _split_suffix(path: str) -> tuple[str, MediaFormat | None]:
 
 def _chosen(suffixed: MediaFormat | None) -> MediaFormat:
     # A suffix names the format outright; without one the Accept header decides, HTML first on a tie.
-    return suffixed or negotiate(request.headers.get("Accept"), _OFFERS)
+    return suffixed or negotiate(request.headers.get("Accept"), PAGE_FORMATS)
 
 
 def _twins_header(site: Site, path: str) -> str:
@@ -185,9 +122,9 @@ def _rdf_response(query: str, chosen: MediaFormat) -> Response:
 
 @blueprint.route("/")
 def landing() -> Response:
-    chosen = negotiate(request.headers.get("Accept"), _OFFERS)
+    chosen = negotiate(request.headers.get("Accept"), PAGE_FORMATS)
     facts = describe.dataset_facts(_rows(page_queries.dataset_query()))
-    site = _site()
+    site = current_site()
     if chosen is not HTML:
         if facts.iri is None:
             raise NotFound("this graph holds no dataset description")
@@ -217,7 +154,7 @@ def resource(rest: str = "", ext: str = "") -> Response:
     except iri_paths.UnknownPath:
         return _unknown(path)
     chosen = _chosen(suffixed)
-    site = _site()
+    site = current_site()
     if chosen is HTML:
         body = _rendered_page(iri)
         if body is None:
@@ -247,7 +184,7 @@ def _rendered_page(iri: str) -> bytes | None:
 
 
 def _render_page(iri: str) -> bytes | None:
-    site = _site()
+    site = current_site()
     graph, truncated = _triples(page_queries.description_query(iri, _nodes(page_queries.nodes_query(iri))))
     page = describe.entity_page(iri, graph, truncated)
     if page is None:
@@ -275,7 +212,7 @@ def evidence(ext: str = "") -> Response:
     condition = _parameter("condition", lambda slug: iri_paths.iri_for_path("/id/" + slug))
     status = _parameter("status", lambda term: iri_paths.iri_for_path("/ontology/" + term))
     chosen = _chosen(suffixed)
-    site = _site()
+    site = current_site()
     query = page_queries.evidence_claims_query(
         _nodes(page_queries.evidence_claims_nodes_query(condition, status))
     )
@@ -337,20 +274,13 @@ def search() -> Response:
 # --- errors ---------------------------------------------------------------------------------------
 
 
-def _wants_html() -> bool:
-    try:
-        return negotiate(request.headers.get("Accept"), _OFFERS) is HTML
-    except NotAcceptable:
-        return False
-
-
 def _unknown(path: str, chosen: MediaFormat | None = None) -> Response:
     """404 for an IRI the graph does not hold: a page with a search and a way home, or a line of text."""
     iri = None
     with contextlib.suppress(iri_paths.UnknownPath):
         iri = iri_paths.iri_for_path(_split_suffix(path)[0])
     message = f"{iri or path} is not in this graph"
-    if (chosen or HTML) is HTML and _wants_html():
+    if (chosen or HTML) is HTML and wants_html():
         guess = path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ")
         body = render_template("not_found.html", iri=iri, path=path, guess=guess)
         response = Response(body, status=404, mimetype="text/html")
@@ -366,20 +296,3 @@ def _not_found(error: NotFound):
     if request.blueprint not in (None, blueprint.name):
         return error
     return _unknown(request.path)
-
-
-@blueprint.errorhandler(ProtocolError)
-def _refused(error: ProtocolError) -> Response:
-    if error.status != 406 and _wants_html():
-        body = render_template("error.html", status=error.status, message=str(error))
-        response = Response(body, status=error.status, mimetype="text/html")
-    else:
-        response = Response(f"{error}\n", status=error.status, mimetype="text/plain")
-    response.vary.add("Accept")
-    return response
-
-
-@blueprint.errorhandler(EngineFailure)
-def _failed(error: EngineFailure) -> Response:
-    body = render_template("error.html", status=500, message=str(error))
-    return Response(body, status=500, mimetype="text/html")

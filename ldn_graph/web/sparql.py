@@ -25,6 +25,7 @@ from ldn_graph.serving.protocol import (
 )
 from ldn_graph.serving.result_cache import ResultCache
 from ldn_graph.serving.results import write_triples
+from ldn_graph.web.errors import status_of
 from ldn_graph.web.state import Endpoint, endpoint, state
 
 blueprint = Blueprint("sparql", __name__)
@@ -70,10 +71,8 @@ def answer_query(
             answer = served.engine.answer(protocol_request, accept)
             if cache is not None:
                 cache.put(protocol_request, accept, answer)
-    except ProtocolError as error:
-        return refusal(error.status, str(error))
-    except EngineFailure as error:
-        return refusal(500, str(error))
+    except (ProtocolError, EngineFailure) as error:
+        return refusal(status_of(error), str(error))
     headers = (("X-SPARQL-MaxRows", str(served.config.max_rows)),) if answer.truncated else ()
     cache_outcome = None if cache is None else "hit" if hit else "miss"
     if cache_outcome:
@@ -118,12 +117,5 @@ def _service_description() -> Response:
     else:
         body = write_triples(endpoint().service_description, chosen.key)
     response = Response(body, mimetype=chosen.media_type)
-    response.vary.add("Accept")
-    return response
-
-
-@blueprint.errorhandler(ProtocolError)
-def _refused(error: ProtocolError) -> Response:
-    response = Response(f"{error}\n", status=error.status, mimetype="text/plain")
     response.vary.add("Accept")
     return response

@@ -19,7 +19,6 @@ from ldn_graph.serving.jsonld import triples_to_jsonld
 from ldn_graph.serving.protocol import RDF_FORMATS, ProtocolError, ProtocolRequest, negotiate
 from ldn_graph.serving.results import write_triples
 from ldn_graph.vocab.dataset import DATASET, EnglishText, TermFact, term_facts_about
-from ldn_graph.web.sparql import _refused as refuse_protocol_error
 from ldn_graph.web.state import endpoint, state
 
 log = logging.getLogger(__name__)
@@ -86,7 +85,3 @@ def health() -> Response:
     response.status_code = 200 if ready else 503
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-# The same plain-text refusal (406 for an Accept we cannot serve) as the SPARQL endpoint gives.
-blueprint.register_error_handler(ProtocolError, refuse_protocol_error)
