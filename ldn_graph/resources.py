@@ -46,7 +46,8 @@ def sources_digest(root: Path | None = None, version: str | None = None) -> str:
     and kept under it is the graph a build would make now."""
     from ldn_graph import __version__
 
-    digest = hashlib.sha256(f"{__version__} {os.environ.get('SOURCE_DATE_EPOCH', '')}".encode())
+    stamped = version or __version__
+    digest = hashlib.sha256(f"{stamped} {os.environ.get('SOURCE_DATE_EPOCH', '')}".encode())
     for library in _BUILD_LIBRARIES:
         digest.update(f" {library} {library_version(library)}".encode())
     for module in sorted(_PACKAGE.rglob("*.py")):

@@ -210,10 +210,10 @@ def _snapshot(directory: Path) -> dict[str, bytes | str]:
 
 @pytest.mark.parametrize("failing_write", [1, 7, 13])  # the first, a middle and the last file
 def test_a_failed_release_leaves_the_previous_one_whole(
-    sources, tmp_path, version, monkeypatch, failing_write, changelog
+    sources, tmp_path, version, monkeypatch, failing_write, changelog, cache_directory
 ):
     out = tmp_path / "out"
-    make_release(out, sources)
+    make_release(out, sources, cache=cache_directory)  # the release before: its graph built once a session
     before = _snapshot(out)
     changelog(version("0.1.1"))
     writes = []
@@ -236,17 +236,17 @@ def test_a_failed_release_leaves_the_previous_one_whole(
     verify_release(out / "0.1.0")
 
 
-def test_releasing_the_same_version_again_changes_nothing(sources, tmp_path):
+def test_releasing_the_same_version_again_changes_nothing(sources, tmp_path, cache_directory):
     out = tmp_path / "out"
-    target = make_release(out, sources)
+    target = make_release(out, sources, cache=cache_directory)
     before = _snapshot(out)
     assert make_release(out, sources) == target
     assert _snapshot(out) == before
 
 
-def test_a_different_release_of_an_existing_version_is_refused(sources, tmp_path):
+def test_a_different_release_of_an_existing_version_is_refused(sources, tmp_path, cache_directory):
     out = tmp_path / "out"
-    make_release(out, sources)
+    make_release(out, sources, cache=cache_directory)
     before = _snapshot(out)
     labels = sources / "graph_data" / "substances.ttl"
     labels.write_text(labels.read_text(encoding="utf-8").replace('"naltrexone"@en', '"Naltrexone"@en', 1))
@@ -280,9 +280,9 @@ def test_a_version_without_a_changelog_entry_is_refused(sources, tmp_path, versi
     assert not any(run_out.iterdir()) if run_out.exists() else True
 
 
-def test_added_claims_need_a_minor_release(sources, tmp_path, version, changelog):
+def test_added_claims_need_a_minor_release(sources, tmp_path, version, changelog, cache_directory):
     out = tmp_path / "out"
-    make_release(out, sources)
+    make_release(out, sources, cache=cache_directory)
     statements = sources / "graph_data" / "statements-uses.ttl"
     text = statements.read_text(encoding="utf-8")
     first = text.index("\nldns:") + 1
