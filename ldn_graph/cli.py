@@ -215,7 +215,7 @@ def query(
     if query is None:
         raise click.UsageError("give a query file, - for standard input, or a query name (--list shows them)")
     if query == "-":
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
     elif Path(query).is_file():
         text = Path(query).read_text(encoding="utf-8")
     else:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import ldn_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = (
@@ -22,12 +22,6 @@ def checkout(tmp_path) -> Path:
     shutil.copytree(ROOT / "ontology", tmp_path / "ontology")
     shutil.copytree(ROOT / "graph_data", tmp_path / "graph_data")
     return tmp_path
-
-
-def ldn_graph(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ldn_graph", *args], capture_output=True, text=True, check=False
-    )
 
 
 def build(checkout: Path, out: Path) -> subprocess.CompletedProcess:

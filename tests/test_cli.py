@@ -9,14 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support.cli import ldn_graph
+
 ROOT = Path(__file__).resolve().parents[1]
 Q2 = ROOT / "queries" / "02-receptors-antagonised.rq"
-
-
-def ldn_graph(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ldn_graph", *args], input=stdin, capture_output=True, text=True, check=False
-    )
 
 
 def test_validate_conforms_with_exit_zero():
@@ -64,7 +60,8 @@ def test_missing_query_file():
 def test_version_and_module_entry_point():
     from ldn_graph import __version__
 
-    assert ldn_graph("--version").stdout.strip().endswith(__version__)
+    module = subprocess.run([sys.executable, "-m", "ldn_graph", "--version"], capture_output=True, text=True)
+    assert module.returncode == 0 and module.stdout.strip().endswith(__version__)
     console = subprocess.run(["ldn-graph", "--help"], capture_output=True, text=True, check=False)
     assert console.returncode == 0 and "validate" in console.stdout
 

@@ -6,18 +6,12 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import ldn_graph
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def ldn_graph(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ldn_graph", *args], capture_output=True, text=True, check=False
-    )
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import ldn_graph
 
 from ldn_graph.graph.reference_table import ReferenceTable, load_reference_table
 
@@ -25,12 +24,6 @@ def sources_copy(tmp_path) -> Path:
     for name in ("ontology", "graph_data"):
         shutil.copytree(ROOT / name, tmp_path / name)
     return tmp_path
-
-
-def ldn_graph(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "ldn_graph", *args], capture_output=True, text=True, check=False
-    )
 
 
 @pytest.fixture(scope="session")
