@@ -1,4 +1,6 @@
-"""Fixtures: the real server on the graph built from the curated sources, on loopback."""
+"""Fixtures: the application on the graph built from the curated sources, made in-process for Flask's
+test client (what a page says, not how it travels), and the real server on loopback for the one test
+that checks the wire carries the same answers."""
 
 from __future__ import annotations
 
@@ -6,9 +8,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from support.live_server import start_server
 
 from ldn_graph.graph.cached_release import built_release
+from ldn_graph.web.app import create_app
+from ldn_graph.web.config import ServeConfig
 
 
 @pytest.fixture(scope="session")
@@ -18,19 +24,25 @@ def release() -> Path:
 
 
 @pytest.fixture(scope="session")
+def app(release: Path) -> Flask:
+    """The application on the built graph, default settings; queries run in the test's own process."""
+    return create_app(ServeConfig(release_file=release), isolate_queries=False)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def site() -> str:
+    """The URL the application's links start with (its settings' public URL)."""
+    return ServeConfig().public_url
+
+
+@pytest.fixture(scope="session")
 def server(tmp_path_factory, release: Path) -> Iterator:
     log = tmp_path_factory.mktemp("pages-server") / "server.log"
     live = start_server("--release", str(release), "--workers", "2", log=log)
     yield live
     live.stop()
-
-
-@pytest.fixture(scope="session")
-def launch(tmp_path_factory, release: Path):
-    """Start a server of one's own on the built graph with extra options; stop it with ``.stop()``."""
-
-    def launch(*options: str):
-        log = tmp_path_factory.mktemp("pages-server") / "server.log"
-        return start_server("--release", str(release), *options, log=log)
-
-    return launch

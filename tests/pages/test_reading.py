@@ -1,6 +1,6 @@
 """Pages a clinician, a patient or a journalist reads: what each page type must say, in plain words.
 
-Each test is about what a reader meets, over the real server on the built graph.
+Each test is about what a reader meets: the application on the built graph, through Flask's test client.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import json
 import re
 from html.parser import HTMLParser
 
-import requests
 from page_links import Links
 
 from ldn_graph.vocab.prefixes import ID, STATEMENT
@@ -44,8 +43,8 @@ class Visible(HTMLParser):
         return " ".join(" ".join(self.words).split())
 
 
-def page(server, path: str) -> str:
-    response = requests.get(server.url + path, headers={"Accept": BROWSER}, timeout=10)
+def page(client, path: str) -> str:
+    response = client.get(path, headers={"Accept": BROWSER})
     assert response.status_code == 200, (path, response.status_code)
     return response.text
 
@@ -56,8 +55,8 @@ def json_ld(html: str) -> dict:
     return json.loads(found.group(1))
 
 
-def test_condition_page_answers_how_strong_the_evidence_is(server):
-    html = page(server, "/id/fibromyalgia")
+def test_condition_page_answers_how_strong_the_evidence_is(client):
+    html = page(client, "/id/fibromyalgia")
     text = Visible(html).text
     # One plain sentence, dated, with its status explained and its certainty and rater.
     assert "Small early trials suggested that low-dose naltrexone might ease fibromyalgia pain" in text
@@ -81,8 +80,8 @@ def test_condition_page_answers_how_strong_the_evidence_is(server):
         assert words in table, words
 
 
-def test_condition_page_draws_a_forest_plot_with_the_line_of_no_effect(server):
-    html = page(server, "/id/fibromyalgia")
+def test_condition_page_draws_a_forest_plot_with_the_line_of_no_effect(client):
+    html = page(client, "/id/fibromyalgia")
     figures = re.findall(r'<figure class="forest".*?</figure>', html, re.S)
     assert figures, "no forest plot"
     by_caption = {re.search(r"<strong>(.*?)</strong>", f).group(1): f for f in figures}
@@ -99,8 +98,8 @@ def test_condition_page_draws_a_forest_plot_with_the_line_of_no_effect(server):
     assert any(float(high) < null for low, high in rows)
 
 
-def test_condition_page_lists_every_claim_with_status_date_and_later_evidence(server):
-    html = page(server, "/id/fibromyalgia")
+def test_condition_page_lists_every_claim_with_status_date_and_later_evidence(client):
+    html = page(client, "/id/fibromyalgia")
     claims = re.findall(r'<article class="claim".*?</article>', html, re.S)
     assert len(claims) == 7  # the outcome claims and the small-samples limitation were missing
     text = " ".join(Visible(c).text for c in claims)
@@ -119,8 +118,8 @@ def test_condition_page_lists_every_claim_with_status_date_and_later_evidence(se
     assert "Later evidence" in promising and "not confirmed by later trials" in promising
 
 
-def test_a_negative_claim_never_reads_as_its_opposite(server):
-    html = page(server, "/id/multiple-sclerosis")
+def test_a_negative_claim_never_reads_as_its_opposite(client):
+    html = page(client, "/id/multiple-sclerosis")
     card = next(
         c
         for c in re.findall(r'<article class="claim".*?</article>', html, re.S)
@@ -133,7 +132,7 @@ def test_a_negative_claim_never_reads_as_its_opposite(server):
     assert "stated, not asserted" not in html
 
 
-def test_pages_speak_in_words_not_curies(server):
+def test_pages_speak_in_words_not_curies(client):
     for path in (
         "/",
         "/id/fibromyalgia",
@@ -144,14 +143,14 @@ def test_pages_speak_in_words_not_curies(server):
         "/evidence?condition=multiple-sclerosis",
         "/ontology/Promising",
     ):
-        text = Visible(page(server, path)).text
+        text = Visible(page(client, path)).text
         assert not CURIE.findall(text), (path, CURIE.findall(text)[:5])
-    html = page(server, "/id/naltrexone")
+    html = page(client, "/id/naltrexone")
     assert 'title="obo:RO_0018029"' in html or "is antagonist of" in html  # the CURIE one hover away
 
 
-def test_study_page_shows_arms_results_quotes_registry_and_json_ld(server):
-    html = page(server, "/id/final-trial")
+def test_study_page_shows_arms_results_quotes_registry_and_json_ld(client, site):
+    html = page(client, "/id/final-trial")
     text = Visible(html).text
     assert "randomised controlled trial" in text and "99 randomised" in text
     assert (
@@ -162,7 +161,7 @@ def test_study_page_shows_arms_results_quotes_registry_and_json_ld(server):
     assert "corresponding to a between-group difference of -0·34" in text  # the quote behind it
     links = Links(html)
     assert "https://clinicaltrials.gov/study/NCT04270877" in links.hrefs()
-    assert server.url + "/id/bruun-2024" in links.hrefs()
+    assert site + "/id/bruun-2024" in links.hrefs()
     study = json_ld(html)
     assert study["@type"] == "MedicalTrial" and study["@id"] == ID + "final-trial"
     assert study["healthCondition"]["name"] == "fibromyalgia"
@@ -170,34 +169,32 @@ def test_study_page_shows_arms_results_quotes_registry_and_json_ld(server):
     assert {p["@id"] for p in study["subjectOf"]} >= {ID + "bruun-2024"}
 
 
-def test_publication_page_lists_what_it_supports(server):
-    html = page(server, "/id/bruun-2024")
+def test_publication_page_lists_what_it_supports(client, site):
+    html = page(client, "/id/bruun-2024")
     assert "What this publication supports" in html
     links = Links(html)
-    assert server.url + "/id/final-trial" in links.hrefs()
+    assert site + "/id/final-trial" in links.hrefs()
     assert "pain intensity, 11-point numeric rating scale" in Visible(html).text
 
 
-def test_twins_carry_the_facts_the_page_shows(server):
+def test_twins_carry_the_facts_the_page_shows(client):
     """The RDF twin of a condition holds its studies' results, as the page does."""
-    data = requests.get(server.url + "/id/fibromyalgia.nt", timeout=10).text
+    data = client.get("/id/fibromyalgia.nt").text
     assert f"<{ID}final-trial-result-1> <https://schema.org/value>" in data
     assert f"<{ID}evidence-summary-fibromyalgia> <http://www.w3.org/2000/01/rdf-schema#comment>" in data
     assert f"<{STATEMENT}fibromyalgia-review-small-samples>" in data
 
 
-def test_evidence_list_heading_and_landing_licence_read_as_english(server):
-    html = page(server, "/evidence?condition=multiple-sclerosis&status=NoSupportingEvidence")
+def test_evidence_list_heading_and_landing_licence_read_as_english(client):
+    html = page(client, "/evidence?condition=multiple-sclerosis&status=NoSupportingEvidence")
     heading = Visible(re.search(r"<h1>.*?</h1>", html, re.S).group(0)).text
     assert heading == "Claims about multiple sclerosis whose evidence status is “no supporting evidence”"
-    landing = Visible(page(server, "/")).text
+    landing = Visible(page(client, "/")).text
     assert "CC BY-SA 4.0 : CC BY-SA 4.0" not in landing and "CC BY-SA 4.0 . Attribution: ldn-graph" in landing
 
 
-def test_an_undeclared_prefix_is_named_with_its_place_in_one_line(server):
-    response = requests.get(
-        server.url + "/sparql", params={"query": "SELECT * WHERE {\n  ?s foo:bar ?o }"}, timeout=10
-    )
+def test_an_undeclared_prefix_is_named_with_its_place_in_one_line(client):
+    response = client.get("/sparql", query_string={"query": "SELECT * WHERE {\n  ?s foo:bar ?o }"})
     assert response.status_code == 400
     message = response.text.strip()
     assert "\n" not in message and len(message) < 160, message
