@@ -1,6 +1,7 @@
-"""A releases directory served by the real server on loopback: downloads with HTTP validators and
-ranges, /.well-known/void against the endpoint's own counts, /health, refusal of a release cut short
-while the previous one keeps serving, and the same answers from a second engine loaded with the dump."""
+"""A releases directory served: downloads with HTTP validators and ranges, /.well-known/void against the
+endpoint's own counts, /health, refusal of a release cut short while the previous one keeps serving,
+asked of the application through Flask's test client; and over the real server on loopback, the data
+engineer's path: download, verify and load into a second engine that gives the same answers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import email.utils
 import gzip
 import hashlib
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask.testing import FlaskClient
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
@@ -32,67 +35,71 @@ JSON_RESULTS = "application/sparql-results+json"
 
 
 @pytest.fixture(scope="module")
+def client(releases_dir) -> FlaskClient:
+    return create_app(ServeConfig(releases=releases_dir), isolate_queries=False).test_client()
+
+
+@pytest.fixture(scope="module")
 def served(releases_dir, tmp_path_factory, launch):
     server = launch("--releases", str(releases_dir), log=tmp_path_factory.mktemp("served") / "server.log")
     yield server
     server.stop()
 
 
-def count(server, pattern: str) -> int:
+SITE = ServeConfig().public_url  # where the application's links point
+
+
+def count(client: FlaskClient, pattern: str) -> int:
     query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"
-    answer = requests.get(
-        server.endpoint, params={"query": query}, headers={"Accept": JSON_RESULTS}, timeout=10
-    )
-    answer.raise_for_status()
-    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+    answer = client.get("/sparql", query_string={"query": query}, headers={"Accept": JSON_RESULTS})
+    assert answer.status_code == 200, answer.text
+    return int(answer.get_json()["results"]["bindings"][0]["n"]["value"])
 
 
-def served_void(server, accept: str = "text/turtle") -> Graph:
-    response = requests.get(server.url + "/.well-known/void", headers={"Accept": accept}, timeout=10)
+def served_void(client: FlaskClient, accept: str = "text/turtle") -> Graph:
+    response = client.get("/.well-known/void", headers={"Accept": accept})
     assert response.status_code == 200, response.text
     assert response.headers["Vary"] == "Accept"
     formats = {"text/turtle": "turtle", "application/n-triples": "nt", "application/rdf+xml": "xml"}
-    return Graph().parse(data=response.content, format=formats[accept])
+    return Graph().parse(data=response.get_data(), format=formats[accept])
 
 
-def test_void_counts_match_the_endpoints_own_count(served):
-    void = served_void(served)
+def test_void_counts_match_the_endpoints_own_count(client):
+    void = served_void(client)
     number = lambda predicate, node=DATASET: int(void.value(node, predicate))  # noqa: E731
-    assert number(VOID.triples) == count(served, "?s ?p ?o")
-    assert number(VOID.distinctSubjects) == count(served, "SELECT DISTINCT ?s { ?s ?p ?o }")
-    assert number(VOID.properties) == count(served, "SELECT DISTINCT ?p { ?s ?p ?o }")
-    assert number(VOID.classes) == count(served, "SELECT DISTINCT ?c { ?s a ?c }")
+    assert number(VOID.triples) == count(client, "?s ?p ?o")
+    assert number(VOID.distinctSubjects) == count(client, "SELECT DISTINCT ?s { ?s ?p ?o }")
+    assert number(VOID.properties) == count(client, "SELECT DISTINCT ?p { ?s ?p ?o }")
+    assert number(VOID.classes) == count(client, "SELECT DISTINCT ?c { ?s a ?c }")
     entities = 'SELECT DISTINCT ?s { ?s ?p ?o FILTER STRSTARTS(STR(?s), "https://w3id.org/ldngraph/id/") }'
-    assert number(VOID.entities) == count(served, entities)
+    assert number(VOID.entities) == count(client, entities)
     partitions = list(void.objects(DATASET, VOID.classPartition))
     assert len(partitions) == number(VOID.classes)
     for partition in partitions:
         cls = void.value(partition, VOID["class"])
-        assert number(VOID.entities, partition) == count(served, f"?s a <{cls}>"), cls
+        assert number(VOID.entities, partition) == count(client, f"?s a <{cls}>"), cls
 
 
-def test_void_is_the_releases_void_in_every_format(served, released):
+def test_void_is_the_releases_void_in_every_format(client, released):
     shipped = Graph().parse(released.path / "void.ttl", format="turtle")
     for accept in ("text/turtle", "application/n-triples", "application/rdf+xml"):
-        assert isomorphic(served_void(served, accept), shipped), accept
-    jsonld = requests.get(
-        served.url + "/.well-known/void", headers={"Accept": "application/ld+json"}, timeout=10
-    )
-    assert jsonld.json()["@context"]["schema"] == "https://schema.org/"
-    refused = requests.get(served.url + "/.well-known/void", headers={"Accept": "image/png"}, timeout=10)
+        assert isomorphic(served_void(client, accept), shipped), accept
+    jsonld = client.get("/.well-known/void", headers={"Accept": "application/ld+json"})
+    assert json.loads(jsonld.get_data())["@context"]["schema"] == "https://schema.org/"
+    refused = client.get("/.well-known/void", headers={"Accept": "image/png"})
     assert refused.status_code == 406 and "text/turtle" in refused.text
 
 
-def test_the_service_description_links_to_the_void(served):
-    description = requests.get(served.endpoint, headers={"Accept": "text/turtle"}, timeout=10).text
-    assert f"<{served.url}/.well-known/void>" in description
+def test_the_service_description_links_to_the_void(client):
+    description = client.get("/sparql", headers={"Accept": "text/turtle"}).text
+    assert f"<{SITE}/.well-known/void>" in description
 
 
-def test_health_reports_the_served_release(served, released):
-    health = requests.get(served.url + "/health", timeout=10)
+def test_health_reports_the_served_release(client, released):
+    health = client.get("/health")
     assert health.status_code == 200
     assert health.headers["Cache-Control"] == "no-store"
-    assert health.json() == {
+    assert health.get_json() == {
         "status": "ready",
         "ready": True,
         "version": released.version,
@@ -103,72 +110,77 @@ def test_health_reports_the_served_release(served, released):
 
 @pytest.mark.parametrize("version_path", ["{version}", "latest"])
 @pytest.mark.parametrize("name", ["ldn-graph.nt.gz", "ldn-graph.ttl", "manifest.json", "SHA256SUMS"])
-def test_downloads_are_the_release_files(served, released, version_path, name):
-    url = f"{served.url}/downloads/{version_path.format(version=released.version)}/{name}"
-    response = requests.get(url, timeout=10)
-    assert response.status_code == 200
-    body = (released.path / name).read_bytes()
-    assert response.content == body
-    assert int(response.headers["Content-Length"]) == len(body)
-    assert response.headers["ETag"] == f'"{hashlib.sha256(body).hexdigest()}"'
-    assert response.headers["Accept-Ranges"] == "bytes"
-    assert "Last-Modified" in response.headers
-    assert "Content-Encoding" not in response.headers  # a .gz arrives as the file sha256sum checks
-    if name.endswith(".gz"):
-        assert response.headers["Content-Type"] == "application/gzip"
-    if version_path == "latest":
-        assert response.headers["Content-Location"] == f"/downloads/{released.version}/{name}"
-        assert "immutable" not in response.headers["Cache-Control"]
-    else:
-        assert "immutable" in response.headers["Cache-Control"]
+def test_downloads_are_the_release_files(client, released, version_path, name):
+    with client.get(f"/downloads/{version_path.format(version=released.version)}/{name}") as response:
+        assert response.status_code == 200
+        body = (released.path / name).read_bytes()
+        assert response.get_data() == body
+        assert int(response.headers["Content-Length"]) == len(body)
+        assert response.headers["ETag"] == f'"{hashlib.sha256(body).hexdigest()}"'
+        assert response.headers["Accept-Ranges"] == "bytes"
+        assert "Last-Modified" in response.headers
+        assert "Content-Encoding" not in response.headers  # a .gz arrives as the file sha256sum checks
+        if name.endswith(".gz"):
+            assert response.headers["Content-Type"] == "application/gzip"
+        if version_path == "latest":
+            assert response.headers["Content-Location"] == f"/downloads/{released.version}/{name}"
+            assert "immutable" not in response.headers["Cache-Control"]
+        else:
+            assert "immutable" in response.headers["Cache-Control"]
 
 
-def test_downloads_answer_ranges_and_conditional_requests(served, released):
-    url = f"{served.url}/downloads/{released.version}/ldn-graph.nt"
+def test_downloads_answer_ranges_and_conditional_requests(client, released):
+    url = f"/downloads/{released.version}/ldn-graph.nt"
     body = (released.path / "ldn-graph.nt").read_bytes()
-    first = requests.get(url, timeout=10)
+
+    def get(**headers: str):
+        with client.get(url, headers=headers) as response:  # closes the file it sends
+            response.get_data()
+            return response
+
+    first = get()
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
 
-    part = requests.get(url, headers={"Range": "bytes=100-199"}, timeout=10)
+    part = get(Range="bytes=100-199")
     assert part.status_code == 206
-    assert part.content == body[100:200]
+    assert part.get_data() == body[100:200]
     assert part.headers["Content-Range"] == f"bytes 100-199/{len(body)}"
     assert part.headers["Content-Length"] == "100"
 
-    tail = requests.get(url, headers={"Range": "bytes=-50"}, timeout=10)
-    assert tail.status_code == 206 and tail.content == body[-50:]
+    tail = get(Range="bytes=-50")
+    assert tail.status_code == 206 and tail.get_data() == body[-50:]
 
-    beyond = requests.get(url, headers={"Range": f"bytes={len(body) + 10}-"}, timeout=10)
+    beyond = get(Range=f"bytes={len(body) + 10}-")
     assert beyond.status_code == 416
 
-    assert requests.get(url, headers={"If-None-Match": etag}, timeout=10).status_code == 304
-    assert requests.get(url, headers={"If-None-Match": '"another"'}, timeout=10).status_code == 200
-    assert requests.get(url, headers={"If-Modified-Since": modified}, timeout=10).status_code == 304
+    assert get(**{"If-None-Match": etag}).status_code == 304
+    assert get(**{"If-None-Match": '"another"'}).status_code == 200
+    assert get(**{"If-Modified-Since": modified}).status_code == 304
     earlier = email.utils.formatdate(
         email.utils.parsedate_to_datetime(modified).timestamp() - 3600, usegmt=True
     )
-    assert requests.get(url, headers={"If-Modified-Since": earlier}, timeout=10).status_code == 200
+    assert get(**{"If-Modified-Since": earlier}).status_code == 200
 
     # If-Range: the part when the validator still matches, the whole file when it does not.
-    resumed = requests.get(url, headers={"Range": "bytes=0-9", "If-Range": etag}, timeout=10)
-    assert resumed.status_code == 206 and resumed.content == body[:10]
-    stale = requests.get(url, headers={"Range": "bytes=0-9", "If-Range": '"old"'}, timeout=10)
-    assert stale.status_code == 200 and stale.content == body
+    resumed = get(Range="bytes=0-9", **{"If-Range": etag})
+    assert resumed.status_code == 206 and resumed.get_data() == body[:10]
+    stale = get(Range="bytes=0-9", **{"If-Range": '"old"'})
+    assert stale.status_code == 200 and stale.get_data() == body
 
-    head = requests.head(url, timeout=10)
-    assert head.status_code == 200 and head.content == b""
-    assert int(head.headers["Content-Length"]) == len(body)
+    with client.head(url) as head:
+        assert head.status_code == 200 and head.get_data() == b""
+        assert int(head.headers["Content-Length"]) == len(body)
 
 
-def test_download_index_lists_every_file(served, released):
-    index = requests.get(f"{served.url}/downloads/", timeout=10)
+def test_download_index_lists_every_file(client, released):
+    index = client.get("/downloads/")
     assert index.status_code == 200 and "text/html" in index.headers["Content-Type"]
     assert f'href="{released.version}/"' in index.text
-    page = requests.get(f"{served.url}/downloads/{released.version}/", timeout=10).text
+    page = client.get(f"/downloads/{released.version}/").text
     for entry in released.manifest.files:
         assert f'href="{entry.name}"' in page and entry.sha256 in page
     assert 'href="SHA256SUMS"' in page
-    redirect = requests.get(f"{served.url}/downloads/{released.version}", timeout=10, allow_redirects=False)
+    redirect = client.get(f"/downloads/{released.version}")
     assert redirect.status_code in (301, 308)
 
 
@@ -181,14 +193,15 @@ def test_download_index_lists_every_file(served, released):
         "/downloads/{version}/.hidden",
     ],
 )
-def test_downloads_refuse_what_is_not_a_release_file(served, released, path):
-    response = requests.get(served.url + path.format(version=released.version), timeout=10)
+def test_downloads_refuse_what_is_not_a_release_file(client, released, path):
+    response = client.get(path.format(version=released.version))
     assert response.status_code == 404
     assert '"sha256"' not in response.text  # whoever answers the 404, it is not the manifest
 
 
-def test_fetch_verify_and_load_into_another_triplestore(served, released, tmp_path, loopback_port):
-    """The data engineer's path: download, `sha256sum -c`, load into an Oxigraph server, same answers."""
+def test_fetch_verify_and_load_into_another_triplestore(served, client, released, tmp_path, loopback_port):
+    """The data engineer's path, over the real server: download, `sha256sum -c`, load into an Oxigraph
+    server, same answers."""
     for name in ("ldn-graph.nt.gz", "SHA256SUMS"):
         (tmp_path / name).write_bytes(
             requests.get(f"{served.url}/downloads/latest/{name}", timeout=10).content
@@ -243,7 +256,7 @@ def test_fetch_verify_and_load_into_another_triplestore(served, released, tmp_pa
             headers={"Content-Type": "application/sparql-query", "Accept": JSON_RESULTS},
             timeout=10,
         ).json()["results"]["bindings"][0]["n"]["value"]
-        assert int(their_count) == count(served, "?s ?p ?o") == released.manifest.triples
+        assert int(their_count) == count(client, "?s ?p ?o") == released.manifest.triples
     finally:
         other.terminate()
         other.wait(timeout=10)
@@ -261,30 +274,25 @@ def _cut_release(releases: Path, version, sources: Path, changelog) -> Path:
 
 
 def test_a_release_cut_short_is_refused_and_the_previous_keeps_serving(
-    tmp_path, sources, version, changelog, launch
+    tmp_path, sources, version, changelog, caplog
 ):
     releases = tmp_path / "releases"
     make_release(releases, sources)
-    first = launch("--releases", str(releases), log=tmp_path / "first.log")
-    try:
-        cut = _cut_release(releases, version, sources, changelog)
-        assert (releases / "latest").resolve() == cut  # the files say 0.1.1 is the newest...
-        second = launch("--releases", str(releases), log=tmp_path / "second.log")
-        try:
-            for server in (first, second):  # ...but both servers answer from 0.1.0
-                health = requests.get(server.url + "/health", timeout=10).json()
-                assert health["version"] == health["release"] == "0.1.0"
-                assert health["triples"] == verify_release(releases / "0.1.0").manifest.triples
-                assert count(server, "?s ?p ?o") == health["triples"]
-            log = (tmp_path / "second.log").read_text()
-            assert "release refused" in log and "0.1.1/ldn-graph.nt" in log and "cut short" in log
-            assert requests.get(second.url + "/downloads/0.1.1/ldn-graph.nt", timeout=10).status_code == 404
-            latest = requests.get(second.url + "/downloads/latest/manifest.json", timeout=10).json()
-            assert latest["version"] == "0.1.0"
-        finally:
-            second.stop()
-    finally:
-        first.stop()
+    first = create_app(ServeConfig(releases=releases), isolate_queries=False).test_client()
+    cut = _cut_release(releases, version, sources, changelog)
+    assert (releases / "latest").resolve() == cut  # the files say 0.1.1 is the newest...
+    with caplog.at_level(logging.WARNING, logger="ldn_graph"):
+        second = create_app(ServeConfig(releases=releases), isolate_queries=False).test_client()
+    for client in (first, second):  # ...but both answer from 0.1.0
+        health = client.get("/health").get_json()
+        assert health["version"] == health["release"] == "0.1.0"
+        assert health["triples"] == verify_release(releases / "0.1.0").manifest.triples
+        assert count(client, "?s ?p ?o") == health["triples"]
+    (refusal,) = [r.getMessage() for r in caplog.records if "release refused" in r.getMessage()]
+    assert "0.1.1/ldn-graph.nt" in refusal and "cut short" in refusal
+    assert second.get("/downloads/0.1.1/ldn-graph.nt").status_code == 404
+    with second.get("/downloads/latest/manifest.json") as latest:
+        assert json.loads(latest.get_data())["version"] == "0.1.0"
 
 
 def test_a_release_whose_triples_disagree_with_its_manifest_is_refused(released, tmp_path):
@@ -322,17 +330,17 @@ def test_no_downloads_without_a_releases_directory(store):
     assert (URIRef(DATASET), URIRef("http://www.w3.org/ns/dcat#distribution"), None) not in graph
 
 
-def test_download_pages_are_in_the_site_layout(served, released):
+def test_download_pages_are_in_the_site_layout(client, released):
     """They had no stylesheet and no way back to the rest of the site."""
     for path in ("/downloads/", f"/downloads/{released.version}/"):
-        page = requests.get(served.url + path, timeout=10).text
-        assert 'href="/static/pages.css"' in page or f'href="{served.url}/static/pages.css"' in page
+        page = client.get(path).text
+        assert 'href="/static/pages.css"' in page or f'href="{SITE}/static/pages.css"' in page
         assert '<nav aria-label="Site">' in page and "Evidence map" in page
         assert "CC BY-SA 4.0" in page and "<main" in page
 
 
-def test_landing_page_describes_the_dataset_in_schema_org_json_ld(served, released):
-    page = requests.get(served.url + "/", timeout=10).text
+def test_landing_page_describes_the_dataset_in_schema_org_json_ld(client, released):
+    page = client.get("/").text
     found = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
     dataset = json.loads(found.group(1))
     assert dataset["@context"] == "https://schema.org" and dataset["@type"] == "Dataset"
@@ -341,4 +349,4 @@ def test_landing_page_describes_the_dataset_in_schema_org_json_ld(served, releas
     downloads = {d["contentUrl"].rsplit("/", 1)[-1]: d for d in dataset["distribution"]}
     assert set(downloads) == {f.name for f in released.manifest.files}
     nt = downloads["ldn-graph.nt.gz"]
-    assert nt["encodingFormat"] == "application/gzip" and nt["contentUrl"].startswith(served.url)
+    assert nt["encodingFormat"] == "application/gzip" and nt["contentUrl"].startswith(SITE)
