@@ -25,7 +25,7 @@ def test_namespaces_are_unique():
 
 
 @pytest.mark.parametrize(
-    ("scheme", "ours", "wikidata"),
+    ("scheme", "local_id", "wikidata"),  # not "ours": a live fixture's name marks a test live
     [
         ("doi", "10.1007/s10067-014-2517-2", "10.1007/S10067-014-2517-2"),
         ("pmc", "PMC6494424", "6494424"),
@@ -42,8 +42,8 @@ def test_namespaces_are_unique():
         ("clinicaltrials", "NCT04270877", "NCT04270877"),
     ],
 )
-def test_wikidata_value_transforms(scheme, ours, wikidata):
-    assert SCHEMES[scheme].to_wikidata(ours) == wikidata
+def test_wikidata_value_transforms(scheme, local_id, wikidata):
+    assert SCHEMES[scheme].to_wikidata(local_id) == wikidata
 
 
 @pytest.mark.parametrize(
