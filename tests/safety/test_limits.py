@@ -1,4 +1,6 @@
-"""Hard limits on the live server: time, rows, size, depth and bad input; crashes and runaways contained."""
+"""Hard limits: time, rows, size, depth and bad input; crashes and runaways contained by the live server.
+The row cap, the result cache and the refusals made before any engine are asked of the application
+through Flask's test client."""
 
 from __future__ import annotations
 
@@ -33,6 +35,8 @@ from ldn_graph.serving.protocol import (
     refusal_named,
 )
 from ldn_graph.serving.stores import load_store
+from ldn_graph.web.app import create_app
+from ldn_graph.web.config import ServeConfig
 
 # Every triple against every other, eight times over: far more than a second of work on any machine,
 # and all of it inside one engine call that Python cannot interrupt.
@@ -365,28 +369,28 @@ def release_store(release_files):
     return load_store(release_files[0])
 
 
-def test_row_cap_is_exact_and_said_before_the_body(guarded):
+def test_row_cap_is_exact_and_said_before_the_body(client):
     def rows(query: str, **headers):
-        response = requests.get(guarded.endpoint, params={"query": query}, headers=headers, timeout=10)
+        response = client.get("/sparql", query_string={"query": query}, headers=headers)
         assert response.status_code == 200
         return response
 
     cut = rows("SELECT * WHERE { ?s ?p ?o }")
-    assert len(cut.json()["results"]["bindings"]) == MAX_ROWS
+    assert len(cut.get_json()["results"]["bindings"]) == MAX_ROWS
     assert cut.headers["X-SPARQL-MaxRows"] == str(MAX_ROWS)
     exact = rows(f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {MAX_ROWS}")
-    assert len(exact.json()["results"]["bindings"]) == MAX_ROWS
+    assert len(exact.get_json()["results"]["bindings"]) == MAX_ROWS
     assert "X-SPARQL-MaxRows" not in exact.headers
     one_more = rows(f"SELECT * WHERE {{ ?s ?p ?o }} LIMIT {MAX_ROWS + 1}")
     assert one_more.headers["X-SPARQL-MaxRows"] == str(MAX_ROWS)
     graph = rows("CONSTRUCT WHERE { ?s ?p ?o }", Accept="application/n-triples")
     assert len(graph.text.splitlines()) == MAX_ROWS
     assert graph.headers["X-SPARQL-MaxRows"] == str(MAX_ROWS)
-    # A cut answer served again from the cache says so again (each of the two workers has its own cache).
-    for _ in range(6):
+    # A cut answer served again from the cache says so again (kept once its query comes a second time).
+    for _ in range(3):
         again = rows("SELECT * WHERE { ?s ?p ?o }")
         assert again.headers["X-SPARQL-MaxRows"] == str(MAX_ROWS)
-        assert again.content == cut.content
+        assert again.get_data() == cut.get_data()
         if again.headers["X-Cache"] == "hit":
             break
     assert again.headers["X-Cache"] == "hit"
@@ -441,37 +445,32 @@ def test_a_too_long_get_url_gets_414_with_a_hint_to_post(guarded):
     assert _post(guarded, query.encode()).json()["boolean"] is True
 
 
-def test_a_get_query_not_utf8_is_400(guarded):
-    response = requests.get(guarded.endpoint + "?query=ASK%20%7B%7D%20%23%FF", timeout=10)
+def test_a_get_query_not_utf8_is_400(client):
+    response = client.get("/sparql?query=ASK%20%7B%7D%20%23%FF")
     assert response.status_code == 400
     assert "UTF-8" in response.text
 
 
-def test_answers_are_reused_by_query_format_and_dataset(guarded):
+def test_answers_are_reused_by_query_format_and_dataset(client):
     query = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 2 # reuse"
-    first = requests.get(guarded.endpoint, params={"query": query}, timeout=10)
-    again = requests.get(guarded.endpoint, params={"query": query}, timeout=10)
+    first = client.get("/sparql", query_string={"query": query})
+    again = client.get("/sparql", query_string={"query": query})
     hits = [first.headers["X-Cache"], again.headers["X-Cache"]]
-    # Two workers each keep their own answers, and keep one only when its query comes a second time.
-    for _ in range(8):
-        if hits[-1] == "hit":
-            break
-        hits.append(requests.get(guarded.endpoint, params={"query": query}, timeout=10).headers["X-Cache"])
-    assert hits[0] == "miss" and hits[-1] == "hit"
-    assert again.content == first.content
-    csv = requests.get(guarded.endpoint, params={"query": query}, headers={"Accept": "text/csv"}, timeout=10)
+    # An answer is kept only when its query comes a second time.
+    hits.append(client.get("/sparql", query_string={"query": query}).headers["X-Cache"])
+    assert hits == ["miss", "miss", "hit"]
+    assert again.get_data() == first.get_data()
+    csv = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/csv"})
     assert csv.headers["X-Cache"] == "miss" and csv.headers["Content-Type"].startswith("text/csv")
 
 
-def test_cache_mb_zero_turns_reuse_off(launch, tmp_path):
-    server = launch("--workers", "1", "--cache-mb", "0", log=tmp_path / "server.log")
-    try:
-        query = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 2 # no reuse"
-        answers = [requests.get(server.endpoint, params={"query": query}, timeout=10) for _ in range(4)]
-    finally:
-        server.stop()
+def test_cache_mb_zero_turns_reuse_off(release_files):
+    config = ServeConfig(cache_bytes=0, release_file=release_files[0], data=(release_files[1],))
+    client = create_app(config, isolate_queries=False).test_client()
+    query = "SELECT ?s WHERE { ?s ?p ?o } LIMIT 2 # no reuse"
+    answers = [client.get("/sparql", query_string={"query": query}) for _ in range(4)]
     assert all(answer.status_code == 200 and "X-Cache" not in answer.headers for answer in answers)
-    assert len({answer.content for answer in answers}) == 1
+    assert len({answer.get_data() for answer in answers}) == 1
 
 
 @pytest.mark.parametrize(
