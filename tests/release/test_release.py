@@ -33,6 +33,11 @@ pytestmark = pytest.mark.slow  # each test builds, validates and writes whole re
 
 ROOT = Path(__file__).resolve().parents[2]
 RDF_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld"}
+OXIGRAPH_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+}
 DUMPS = [f"ldn-graph{ext}{gz}" for ext in RDF_FORMATS for gz in ("", ".gz")]
 
 
@@ -57,9 +62,8 @@ def test_every_dump_is_the_built_graph(released, built, name):
 @pytest.mark.parametrize("name", DUMPS)
 def test_a_second_engine_reads_every_dump_the_same(released, built, name):
     extension = Path(name.removesuffix(".gz")).suffix
-    formats = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".jsonld": ox.RdfFormat.JSON_LD}
     store = ox.Store()
-    store.load(read(released.path / name), format=formats[extension], to_graph=ox.DefaultGraph())
+    store.load(read(released.path / name), format=OXIGRAPH_FORMATS[extension], to_graph=ox.DefaultGraph())
     assert len(store) == len(built.graph) == released.manifest.triples
 
 
@@ -123,8 +127,11 @@ def test_manifest_records_every_file(released):
         path = released.path / entry.name
         assert entry.size == path.stat().st_size
         assert entry.sha256 == sha256_of(path)
-        if entry.name.removesuffix(".gz").endswith((".ttl", ".nt", ".jsonld")):
-            assert entry.triples == len(parsed(path)), entry.name
+        extension = Path(entry.name.removesuffix(".gz")).suffix
+        if extension in OXIGRAPH_FORMATS:  # counted by pyoxigraph: rdflib reads every dump in the tests above
+            assert entry.triples == sum(1 for _ in ox.parse(read(path), OXIGRAPH_FORMATS[extension])), (
+                entry.name
+            )
 
 
 def test_sha256sum_checks_the_release(released, tmp_path):
