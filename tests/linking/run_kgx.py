@@ -11,6 +11,9 @@ own code.
 
     python run_kgx.py BIOLINK_DIR validate NODES EDGES        # prints {context: errors} as JSON
     python run_kgx.py BIOLINK_DIR transform NODES EDGES OUT   # writes OUT as N-Triples
+
+Several commands, separated by ``--``, run in one process (KGX takes seconds to import): each prints
+its line, in order.
 """
 
 from __future__ import annotations
@@ -41,7 +44,14 @@ def contexts(biolink: Path, scratch: Path) -> dict[str, dict]:
 
 
 def main() -> None:
-    biolink, command, nodes, edges, *rest = sys.argv[1:]
+    biolink, *arguments = sys.argv[1:]
+    commands, command = [], []
+    for argument in [*arguments, "--"]:
+        if argument == "--":
+            commands.append(command)
+            command = []
+        else:
+            command.append(argument)
     scratch = Path(tempfile.mkdtemp())
     by_name = contexts(Path(biolink), scratch)
     import bmt.toolkit
@@ -54,21 +64,30 @@ def main() -> None:
     for name in ("monarch_context", "obo_context"):
         registry = Path(prefixcommons.__file__).parent / "registry" / f"{name}.jsonld"
         kgx.config.jsonld_context_map[name] = json.loads(registry.read_text(encoding="utf-8"))["@context"]
-    if command == "validate":
+    for command in commands:
+        run(command, by_name, scratch)
+
+
+def run(command: list[str], by_name: dict[str, dict], scratch: Path) -> None:
+    import kgx.config
+
+    name, nodes, edges, *rest = command
+    if name == "validate":
         from kgx.cli.cli_utils import validate
 
         found = {}
-        for name, context in by_name.items():
+        for context_name, context in by_name.items():
             kgx.config.jsonld_context_map["biolink"] = context
-            found[name] = validate([nodes, edges], "tsv", None, str(scratch / "report.json"), None)
-        print(json.dumps(found, default=sorted))
-    elif command == "transform":
+            found[context_name] = validate([nodes, edges], "tsv", None, str(scratch / "report.json"), None)
+        print(json.dumps(found, default=sorted), flush=True)
+    elif name == "transform":
         from kgx.cli.cli_utils import transform
 
         kgx.config.jsonld_context_map["biolink"] = by_name["Biolink 4.4.6 context"]
         transform([nodes, edges], input_format="tsv", output=rest[0], output_format="nt")
+        print(json.dumps({"written": rest[0]}), flush=True)
     else:
-        raise SystemExit(f"unknown command {command!r}: validate or transform")
+        raise SystemExit(f"unknown command {name!r}: validate or transform")
 
 
 if __name__ == "__main__":
