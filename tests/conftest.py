@@ -17,14 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session", autouse=True)
 def cache_directory(tmp_path_factory) -> Path:
-    """Built graphs and validation reports the commands keep go to the run's own directory, never to
-    the user's cache (the commands run as subprocesses inherit it). The workers of a parallel run share
-    it: an entry is written whole or not at all, and is the same whichever worker writes it."""
-    shared = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        shared = shared.parent  # the run's directory, above each worker's own
-    directory = shared / "cache"
-    directory.mkdir(exist_ok=True)
+    """Built graphs and validation reports the commands keep go to the session's own directory, never
+    to the user's cache (the commands run as subprocesses inherit it). Each worker of a parallel run
+    has its own: a cache keeps only its newest few graphs, and one worker's newest would evict a graph
+    another worker is about to read."""
+    directory = tmp_path_factory.mktemp("cache")
     os.environ["LDNGRAPH_CACHE_DIR"] = str(directory)
     return directory / "ldn-graph"
 

@@ -14,9 +14,9 @@ from support.paths import ROOT
 
 
 @pytest.fixture(scope="session")
-def releases_dir(tmp_path_factory, cache_directory: Path) -> Path:
+def releases_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("releases")
-    make_release(out, ROOT, cache=cache_directory)  # built and validated once for every worker of a run
+    make_release(out, ROOT)
     return out
 
 
