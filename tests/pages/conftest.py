@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from support.app_fixtures import client, site
 from support.live_server import start_server
 
 from ldn_graph.graph.cached_release import built_release
 from ldn_graph.web.app import create_app
 from ldn_graph.web.config import ServeConfig
+
+__all__ = ["client", "site"]  # fixtures of this folder
 
 
 @pytest.fixture(scope="session")
@@ -27,17 +29,6 @@ def release() -> Path:
 def app(release: Path) -> Flask:
     """The application on the built graph, default settings; queries run in the test's own process."""
     return create_app(ServeConfig(release_file=release), isolate_queries=False)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture(scope="session")
-def site() -> str:
-    """The URL the application's links start with (its settings' public URL)."""
-    return ServeConfig().public_url
 
 
 @pytest.fixture(scope="session")

@@ -8,31 +8,20 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from support.app_fixtures import client, site
 from support.live_server import start_server
 from support.release_fixtures import released, releases_dir
 
 from ldn_graph.web.app import create_app
 from ldn_graph.web.config import ServeConfig
 
-__all__ = ["released", "releases_dir"]  # fixtures of this folder
+__all__ = ["client", "released", "releases_dir", "site"]  # fixtures of this folder
 
 
 @pytest.fixture(scope="session")
 def app(releases_dir: Path) -> Flask:
     """The application on the releases directory, default settings; queries run in the test's process."""
     return create_app(ServeConfig(releases=releases_dir), isolate_queries=False)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
-@pytest.fixture(scope="session")
-def site() -> str:
-    """The URL the application's links start with (its settings' public URL)."""
-    return ServeConfig().public_url
 
 
 @pytest.fixture(scope="session")
