@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Protocol
 
 from ldn_graph.serving.engine import QueryAnswer
 from ldn_graph.serving.protocol import ProtocolRequest
@@ -113,3 +114,23 @@ class ResultCache:
     def hit_rate(self) -> float:
         total = self.hits + self.misses
         return self.hits / total if total else 0.0
+
+
+class Answers(Protocol):
+    """What answers a query: the engine itself, or its pool of engine processes."""
+
+    def answer(self, request: ProtocolRequest, accept: str | None) -> QueryAnswer: ...
+
+
+def answer_through(
+    cache: ResultCache | None, engine: Answers, request: ProtocolRequest, accept: str | None
+) -> tuple[QueryAnswer, bool]:
+    """The answer to ``request`` and whether the cache held it; one the engine made is kept for next time.
+    The engine's refusals and failures propagate."""
+    answer = cache.get(request, accept) if cache is not None else None
+    if answer is not None:
+        return answer, True
+    answer = engine.answer(request, accept)
+    if cache is not None:
+        cache.put(request, accept, answer)
+    return answer, False

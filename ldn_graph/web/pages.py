@@ -28,7 +28,7 @@ from ldn_graph.serving.protocol import (
     ProtocolRequest,
     negotiate,
 )
-from ldn_graph.serving.result_cache import ENTRY_OVERHEAD
+from ldn_graph.serving.result_cache import ENTRY_OVERHEAD, answer_through
 from ldn_graph.vocab import iri_paths
 from ldn_graph.web.errors import wants_html
 from ldn_graph.web.site import PAGE_FORMATS, SUFFIXES, Site, current_site
@@ -47,13 +47,7 @@ _RESULTS_JSON = "application/sparql-results+json"
 
 def _ask(query: str, accept: str) -> QueryAnswer:
     # Through the endpoint's result cache: a page read twice is answered without an engine process.
-    protocol_request = ProtocolRequest(query=query)
-    cache = state().result_cache
-    answer = cache.get(protocol_request, accept) if cache is not None else None
-    if answer is None:
-        answer = endpoint().engine.answer(protocol_request, accept)
-        if cache is not None:
-            cache.put(protocol_request, accept, answer)
+    answer, _ = answer_through(state().result_cache, endpoint().engine, ProtocolRequest(query=query), accept)
     return answer
 
 

@@ -23,7 +23,7 @@ from ldn_graph.serving.protocol import (
     negotiate,
     read_request,
 )
-from ldn_graph.serving.result_cache import ResultCache
+from ldn_graph.serving.result_cache import ResultCache, answer_through
 from ldn_graph.serving.results import write_triples
 from ldn_graph.web.errors import status_of
 from ldn_graph.web.state import Endpoint, endpoint, state
@@ -65,12 +65,7 @@ def answer_query(
 ) -> QueryReply:
     """Answer a request that carries a query, refusals included (text/plain with their status)."""
     try:
-        answer = cache.get(protocol_request, accept) if cache is not None else None
-        hit = answer is not None
-        if answer is None:
-            answer = served.engine.answer(protocol_request, accept)
-            if cache is not None:
-                cache.put(protocol_request, accept, answer)
+        answer, hit = answer_through(cache, served.engine, protocol_request, accept)
     except (ProtocolError, EngineFailure) as error:
         return refusal(status_of(error), str(error))
     headers = (("X-SPARQL-MaxRows", str(served.config.max_rows)),) if answer.truncated else ()
