@@ -132,39 +132,69 @@ def test_invalid_fixture_fails_on_its_shape(batch_report, fixture):
 
 
 def reference_batches() -> list[list[Path]]:
-    """The invalid fixtures in two batches, each shape's fixtures alternating between them (the first of
-    each shape in the batch the previous shape's first is not): together in one graph, two fixtures may
-    undo each other (one removes a label, another adds a second), which the next test would notice."""
+    """The invalid fixtures in two batches: those of the shapes with SPARQL-based constraints all in the
+    first, every other shape's fixtures alternating between the two (the first of each shape in the
+    batch the previous shape's first is not). Together in one graph, two fixtures may undo each other
+    (one removes a label, another adds a second), which the next test would notice."""
     batches: list[list[Path]] = [[], []]
     groups: dict[str, list[Path]] = {}
     for fixture in INVALID:
         groups.setdefault(fixture.stem.split("-", 1)[0], []).append(fixture)
+    for shape in ASKED_OF_THE_STORE:
+        batches[0] += groups.pop(shape)
     for number, fixtures in enumerate(groups.values()):
         for index, fixture in enumerate(fixtures):
             batches[(number + index) % 2].append(fixture)
     return batches
 
 
-def test_the_reference_batches_break_every_shape(sources, shapes_graph):
+@pytest.fixture(scope="module")
+def reference_graph(sources, shapes_graph):
+    """``reference_graph(batch)``: the graph of a reference batch and the default engine's report on
+    it, each made once."""
+    made = {}
+
+    def graph_and_report(batch: int):
+        if batch not in made:
+            graph = apply_fixtures(sources, reference_batches()[batch])
+            made[batch] = graph, check_graph(graph, shapes_graph, engine="turbo")
+        return made[batch]
+
+    return graph_and_report
+
+
+def test_the_reference_batches_break_every_shape(shapes_graph, reference_graph):
     from ldn_graph.graph.namespaces import SH
 
     shapes = {str(s).rsplit("/shape/", 1)[-1] for s in shapes_graph.subjects(None, SH.NodeShape)}
-    broken = set()
-    for batch in reference_batches():
-        broken |= check_graph(apply_fixtures(sources, batch), shapes_graph, engine="turbo").rules()
+    broken = reference_graph(0)[1].rules() | reference_graph(1)[1].rules()
     missing = {f.stem.split("-", 1)[0] for f in INVALID} & shapes - broken
     assert not missing, f"fixtures that undo each other in a batch: {sorted(missing)}"
+    assert not reference_graph(1)[1].rules() & ASKED_OF_THE_STORE
+
+
+def without_sparql_constraints(shapes: Graph) -> Graph:
+    """The shapes without their SPARQL-based constraints (SPARQL-based targets kept)."""
+    from ldn_graph.graph.namespaces import SH
+
+    kept = Graph()
+    kept += shapes
+    for shape, constraint in list(kept.subject_objects(SH.sparql)):
+        kept.remove((shape, SH.sparql, constraint))
+        kept.remove((constraint, None, None))
+    return kept
 
 
 @pytest.mark.parametrize("batch", [0, 1])
-def test_reference_engine_gives_the_same_report(sources, shapes_graph, batch):
-    """pySHACL (about 6 s over the whole graph) once per batch of invalid fixtures: the same report
-    from both engines, and the same messages for the shapes the store asks."""
-    fixtures = reference_batches()[batch]
-    graph = apply_fixtures(sources, fixtures)
-    fast = check_graph(graph, shapes_graph, engine="turbo")
-    reference = check_graph(graph, shapes_graph, engine="pyshacl")
-    assert len(fast.violations) >= len(fixtures) // 2
+def test_reference_engine_gives_the_same_report(shapes_graph, reference_graph, batch):
+    """pySHACL once per batch of invalid fixtures: the same report from both engines, and the same
+    messages for the shapes the store asks. pySHACL parses a SPARQL-based constraint's query again for
+    every focus node (4 of its 5 s on our graph), so it runs them on the first batch only, which holds
+    all their fixtures; the second batch breaks none of them (above)."""
+    graph, fast = reference_graph(batch)
+    shapes = shapes_graph if batch == 0 else without_sparql_constraints(shapes_graph)
+    reference = check_graph(graph, shapes, engine="pyshacl")
+    assert len(fast.violations) >= len(reference_batches()[batch]) // 2
     assert fingerprint(fast) == fingerprint(reference)
     # The SPARQL-based shapes, asked of the store for the whole graph, give what pySHACL reports node by
     # node, messages included (the engines word the others' default messages each its own way).
