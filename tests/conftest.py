@@ -66,3 +66,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.live)
+    # The slow tests first: handed out at the start of a parallel run, they are spread over the workers
+    # rather than leaving one to finish alone (5 s of a 50 s run on two cores).
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

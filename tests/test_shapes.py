@@ -185,6 +185,7 @@ def without_sparql_constraints(shapes: Graph) -> Graph:
     return kept
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("batch", [0, 1])
 def test_reference_engine_gives_the_same_report(shapes_graph, reference_graph, batch):
     """pySHACL once per batch of invalid fixtures: the same report from both engines, and the same

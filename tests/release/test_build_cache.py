@@ -15,6 +15,7 @@ from ldn_graph.graph.validate import validate_project
 from ldn_graph.vocab.prefixes import turtle_header
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # builds, validates and releases copies of the sources
 
 
 def ldn_graph(*args: str, cache: Path) -> subprocess.CompletedProcess:
