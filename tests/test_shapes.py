@@ -11,11 +11,13 @@ import json
 import re
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
 from ldn_graph.graph.build import assemble
 from ldn_graph.graph.load import load_sources
+from ldn_graph.graph.store_graph import StoreGraph, to_oxigraph
 from ldn_graph.graph.validate import check_graph, load_shapes
 from ldn_graph.vocab.prefixes import turtle_header
 
@@ -30,7 +32,7 @@ ASKED_OF_THE_STORE = {"AssertedWhenTrue", "MappedIdentifier", "UniquePublication
 
 @pytest.fixture(scope="module")
 def sources():
-    return load_sources()
+    return load_sources(store=True)
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +40,11 @@ def shapes_graph():
     return load_shapes()
 
 
-def apply_fixtures(sources, fixtures: list[Path]) -> Graph:
-    """The curated graph with every fixture's removals (``#- triple`` lines) and additions, assembled."""
-    graph = Graph()
-    graph += sources.graph
+def apply_fixtures(sources, fixtures: list[Path]) -> StoreGraph:
+    """The curated graph with every fixture's removals (``#- triple`` lines) and additions, assembled in
+    a store as ``ldn-graph validate`` builds it."""
+    graph = StoreGraph()
+    graph.store.extend(sources.graph.store.quads_for_pattern(None, None, None, None))
     for fixture in fixtures:
         text = fixture.read_text(encoding="utf-8")
         for removal in _REMOVE.findall(text):
@@ -50,8 +53,10 @@ def apply_fixtures(sources, fixtures: list[Path]) -> Graph:
                 f"{fixture.name}: nothing to remove: {removal}"
             )
             for triple in doomed:
-                graph.remove(triple)
-        graph += Graph().parse(data=turtle_header() + text, format="turtle")
+                graph.store.remove(ox.Quad(*map(to_oxigraph, triple), ox.DefaultGraph()))
+        graph.store.load(
+            (turtle_header() + text).encode("utf-8"), ox.RdfFormat.TURTLE, to_graph=ox.DefaultGraph()
+        )
     return assemble(graph, "0.0.0", dt.date(2026, 1, 1))
 
 
