@@ -16,7 +16,6 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, RDF, XSD
 from support.cli import ldn_graph
 
@@ -55,9 +54,11 @@ def parsed(path: Path) -> Graph:
         return Graph().parse(data=read(path), format=RDF_FORMATS[extension])
 
 
-@pytest.mark.parametrize("name", DUMPS)
+@pytest.mark.parametrize("name", DUMPS[::2])
 def test_every_dump_is_the_built_graph(released, built, name):
     assert set(parsed(released.path / name)) == set(built.graph)
+    gzipped = released.path / f"{name}.gz"
+    assert gzip.decompress(gzipped.read_bytes()) == (released.path / name).read_bytes(), gzipped.name
 
 
 @pytest.mark.parametrize("name", DUMPS)
@@ -107,10 +108,20 @@ def test_ontology_is_stamped_with_the_version(released):
     assert (URIRef(ONTOLOGY_IRI), OWL.versionInfo, None) in shipped
 
 
+def canonical(quads) -> set:
+    """The triples with their blank nodes named canonically (Oxigraph's canonicalization, a hundredth of
+    the time rdflib's isomorphism test takes on the shapes)."""
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return set(dataset)
+
+
 def test_shapes_are_the_merged_shapes_validation_uses(released):
-    shipped = parsed(released.path / "shapes.ttl")
-    assert isomorphic(shipped, load_shapes(ROOT))
-    assert (URIRef("https://w3id.org/ldngraph/ontology/shape/IdentifierPattern"), None, None) in shipped
+    shipped = canonical(ox.parse(path=released.path / "shapes.ttl", format=ox.RdfFormat.TURTLE))
+    merged = load_shapes(ROOT).serialize(format="nt", encoding="utf-8")
+    assert shipped == canonical(ox.parse(merged, format=ox.RdfFormat.N_TRIPLES))
+    shape = ox.NamedNode("https://w3id.org/ldngraph/ontology/shape/IdentifierPattern")
+    assert any(quad.subject == shape for quad in shipped)
 
 
 def test_mapping_set_is_shipped(released):
