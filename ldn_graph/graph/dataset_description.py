@@ -18,6 +18,7 @@ to the graph, which types only its own nodes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -69,6 +70,7 @@ FILE_TYPES = {
 }
 _MOST_ROUNDS = 8
 _MAPPING_PREDICATES = tuple(MAPPING_PREDICATES.values())
+_IS_MAPPING = frozenset(_MAPPING_PREDICATES)  # asked of every triple counted
 
 
 def linkset_iri(scheme: Scheme) -> URIRef:
@@ -83,7 +85,8 @@ def _slug(text: str) -> str:
 class _Census:
     """What VoID counts, gathered one triple at a time so that the description's own triples can be
     added to a copy without counting the whole graph again. Subjects are kept as their text, and a copy
-    shares the graph's (hundreds of thousands) with the original, keeping only the ones added to it."""
+    shares the graph's (hundreds of thousands) with the original, keeping only the ones added to it;
+    how many of those shared are entities is counted once, not by every copy."""
 
     triples: int = 0
     counted: frozenset = frozenset()  # subjects of the graph counted first, shared by every copy
@@ -91,6 +94,7 @@ class _Census:
     predicates: set = field(default_factory=set)
     typings: Counter = field(default_factory=Counter)  # class -> instances
     links: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    counted_entities: int = 0  # how many of ``counted`` are entities
 
     def add(self, triples: Iterable[tuple]) -> _Census:
         for subject, predicate, obj in triples:
@@ -98,9 +102,9 @@ class _Census:
             if str(subject) not in self.counted:
                 self.subjects.add(str(subject))
             self.predicates.add(predicate)
-            if predicate == RDF.type:
+            if predicate == _TYPE:
                 self.typings[obj] += 1
-            elif predicate in _MAPPING_PREDICATES:
+            elif predicate in _IS_MAPPING:
                 scheme = scheme_of_iri(str(obj))
                 if scheme is not None:
                     self.links[scheme.key][predicate] += 1
@@ -108,8 +112,12 @@ class _Census:
 
     def copy(self) -> _Census:
         links = defaultdict(Counter, {key: Counter(counts) for key, counts in self.links.items()})
-        counted = self.counted | self.subjects if self.subjects else self.counted
-        return _Census(self.triples, counted, set(), set(self.predicates), Counter(self.typings), links)
+        counted, entities = self.counted, self.counted_entities
+        if self.subjects:
+            counted, entities = counted | self.subjects, entities + _entities_among(self.subjects)
+        copied = _Census(self.triples, counted, set(), set(self.predicates), Counter(self.typings), links)
+        copied.counted_entities = entities
+        return copied
 
     @property
     def distinct_subjects(self) -> int:
@@ -117,13 +125,22 @@ class _Census:
 
     @property
     def entities(self) -> int:
-        return sum(1 for s in (*self.counted, *self.subjects) if s.startswith(ID))
+        return self.counted_entities + _entities_among(self.subjects)
 
     @property
     def vocabularies(self) -> list[str]:
-        terms = self.predicates | set(self.typings)
-        used = {ns for term in terms for ns in PREFIXES.values() if str(term).startswith(ns)}
+        used = set().union(*map(_namespaces_of, self.predicates | set(self.typings)))
         return sorted(used - {PREFIXES["ldn"], PREFIXES["ldns"]})
+
+
+@functools.lru_cache(maxsize=4096)
+def _namespaces_of(term: URIRef) -> frozenset[str]:
+    """The namespaces of the prefix map that ``term`` lies in (asked of the same terms every round)."""
+    return frozenset(ns for ns in PREFIXES.values() if str(term).startswith(ns))
+
+
+def _entities_among(subjects: Iterable[str]) -> int:
+    return sum(1 for s in subjects if s.startswith(ID))
 
 
 def _census_of(graph: Graph | StoreGraph) -> _Census:
@@ -134,6 +151,7 @@ def _census_of(graph: Graph | StoreGraph) -> _Census:
     store, term = graph.store, graph.term
     census = _Census(triples=len(graph))
     census.counted = frozenset(row["s"].value for row in store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o }"))
+    census.counted_entities = _entities_among(census.counted)
     census.predicates = {term(row["p"]) for row in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")}
     typings = f"SELECT ?c (COUNT(*) AS ?n) WHERE {{ ?s <{RDF.type}> ?c }} GROUP BY ?c"
     for row in store.query(typings):
@@ -148,30 +166,57 @@ def _census_of(graph: Graph | StoreGraph) -> _Census:
 
 
 def describe_dataset(graph: Graph | StoreGraph, version: str, issued: dt.date) -> None:
-    """Add the VoID/DCAT description of ``graph`` to ``graph`` itself, counting the description too."""
+    """Add the VoID/DCAT description of ``graph`` to ``graph`` itself, counting the description too.
+
+    The rounds compare plain sets of triples: the part no count changes is made once, and whether a
+    triple of the description is in the graph already is asked once (of a store, each question converts
+    its terms)."""
     base = _census_of(graph)
-    description = Graph()
+    fixed = _fixed_description(version, issued)
+    held: dict[tuple, bool] = {}
+
+    def new(triple: tuple) -> bool:
+        found = held.get(triple)
+        if found is None:
+            found = held[triple] = triple in graph
+        return not found
+
+    description: list[tuple] = []
     for _ in range(_MOST_ROUNDS):
-        census = base.copy().add(t for t in description if t not in graph)
-        revised = _description(census, version, issued)
+        census = base.copy().add(filter(new, description))
+        revised = [*fixed, *_counted_description(census)]
         if set(revised) == set(description):
             break
         description = revised
     else:  # each round after the second changes numbers only; not settling means a bug here
         raise LdnGraphError(f"the dataset description did not settle in {_MOST_ROUNDS} rounds")
-    for triple in description:
-        graph.add(triple)
+    graph.addN((*triple, graph) for triple in dict.fromkeys(description))
 
 
-def _description(census: _Census, version: str, issued: dt.date) -> Graph:
-    graph = Graph()
+# The terms the description is made of, made once: each access to a namespace's attribute makes and
+# checks a new IRI, which took most of the time of describing the graph.
+_TYPE, _LABEL = RDF.type, RDFS.label
+_INTEGER = XSD.integer
+_VOID_DATASET, _VOID_LINKSET = VOID.Dataset, VOID.Linkset
+_VOID_TRIPLES, _VOID_ENTITIES = VOID.triples, VOID.entities
+_VOID_DISTINCT_SUBJECTS, _VOID_PROPERTIES, _VOID_CLASSES = (
+    VOID.distinctSubjects,
+    VOID.properties,
+    VOID.classes,
+)
+_VOID_VOCABULARY, _VOID_CLASS_PARTITION, _VOID_CLASS = VOID.vocabulary, VOID.classPartition, VOID["class"]
+_VOID_SUBSET, _VOID_LINK_PREDICATE, _VOID_URI_SPACE = VOID.subset, VOID.linkPredicate, VOID.uriSpace
+_VOID_SUBJECTS_TARGET, _VOID_OBJECTS_TARGET = VOID.subjectsTarget, VOID.objectsTarget
+
+
+def _fixed_description(version: str, issued: dt.date) -> list[tuple]:
+    """The triples of the description that no count changes."""
     d = DATASET
-    add = graph.add
-    add((d, RDF.type, VOID.Dataset))
-    add((d, RDF.type, DCAT.Dataset))
-    add((d, RDFS.label, Literal("ldn-graph: a knowledge graph of low-dose naltrexone", lang="en")))
-    add((d, DCTERMS.title, Literal("ldn-graph", lang="en")))
-    add(
+    triples = [
+        (d, _TYPE, _VOID_DATASET),
+        (d, _TYPE, DCAT.Dataset),
+        (d, _LABEL, Literal("ldn-graph: a knowledge graph of low-dose naltrexone", lang="en")),
+        (d, DCTERMS.title, Literal("ldn-graph", lang="en")),
         (
             d,
             DCTERMS.description,
@@ -181,10 +226,8 @@ def _description(census: _Census, version: str, issued: dt.date) -> Graph:
                 "from the WikiProjectMed article 'Low-dose naltrexone' and the references it cites.",
                 lang="en",
             ),
-        )
-    )
-    add((d, DCTERMS.license, LICENSE))
-    add(
+        ),
+        (d, DCTERMS.license, LICENSE),
         (
             d,
             DCTERMS.rights,
@@ -193,64 +236,96 @@ def _description(census: _Census, version: str, issued: dt.date) -> Graph:
                 "'Low-dose naltrexone' (CC BY-SA).",
                 lang="en",
             ),
-        )
-    )
-    add((d, DCTERMS.creator, CONTRIBUTORS))
-    add((d, DCTERMS.publisher, CONTRIBUTORS))
-    add((CONTRIBUTORS, RDF.type, FOAF.Agent))
-    add((CONTRIBUTORS, RDFS.label, Literal(CONTRIBUTORS_NAME, lang="en")))
-    add((CONTRIBUTORS, FOAF.name, Literal(CONTRIBUTORS_NAME)))
-    # No e-mail address is published; the home page is where the project is reached.
-    add((d, DCAT.contactPoint, CONTACT_POINT))
-    add((CONTACT_POINT, RDF.type, VCARD.Kind))
-    add((CONTACT_POINT, RDFS.label, Literal("ldn-graph contact point", lang="en")))
-    add((CONTACT_POINT, VCARD.fn, Literal(CONTRIBUTORS_NAME)))
-    add((CONTACT_POINT, VCARD.hasURL, HOME))
-    # The article is not a dataset, so not a dct:source in DCAT-AP's sense: the graph is derived from it,
-    # as each of its statements is.
-    add((d, PROV.wasDerivedFrom, SOURCE_ARTICLE))
-    for keyword in KEYWORDS:
-        add((d, DCAT.keyword, Literal(keyword, lang="en")))
-    add((d, DCAT.theme, HEALTH_THEME))
-    add((d, DCTERMS.issued, Literal(issued.isoformat(), datatype=XSD.date)))
-    add((d, OWL.versionInfo, Literal(version)))
-    add((d, DCAT.version, Literal(version)))
-    add((d, VOID.uriSpace, Literal(ID)))
-    add((d, VOID.sparqlEndpoint, SPARQL_ENDPOINT))
-    add((d, VOID.triples, Literal(census.triples, datatype=XSD.integer)))
-    add((d, VOID.entities, Literal(census.entities, datatype=XSD.integer)))
-    add((d, VOID.distinctSubjects, Literal(census.distinct_subjects, datatype=XSD.integer)))
-    add((d, VOID.properties, Literal(len(census.predicates), datatype=XSD.integer)))
-    add((d, VOID.classes, Literal(len(census.typings), datatype=XSD.integer)))
-    for namespace in census.vocabularies:
-        add((d, VOID.vocabulary, URIRef(namespace)))
-    for name in EXAMPLE_RESOURCES:
-        add((d, VOID.exampleResource, LDN[name]))
+        ),
+        (d, DCTERMS.creator, CONTRIBUTORS),
+        (d, DCTERMS.publisher, CONTRIBUTORS),
+        (CONTRIBUTORS, _TYPE, FOAF.Agent),
+        (CONTRIBUTORS, _LABEL, Literal(CONTRIBUTORS_NAME, lang="en")),
+        (CONTRIBUTORS, FOAF.name, Literal(CONTRIBUTORS_NAME)),
+        # No e-mail address is published; the home page is where the project is reached.
+        (d, DCAT.contactPoint, CONTACT_POINT),
+        (CONTACT_POINT, _TYPE, VCARD.Kind),
+        (CONTACT_POINT, _LABEL, Literal("ldn-graph contact point", lang="en")),
+        (CONTACT_POINT, VCARD.fn, Literal(CONTRIBUTORS_NAME)),
+        (CONTACT_POINT, VCARD.hasURL, HOME),
+        # The article is not a dataset, so not a dct:source in DCAT-AP's sense: the graph is derived from
+        # it, as each of its statements is.
+        (d, PROV.wasDerivedFrom, SOURCE_ARTICLE),
+    ]
+    keyword = DCAT.keyword
+    triples += [(d, keyword, Literal(word, lang="en")) for word in KEYWORDS]
+    triples += [
+        (d, DCAT.theme, HEALTH_THEME),
+        (d, DCTERMS.issued, Literal(issued.isoformat(), datatype=XSD.date)),
+        (d, OWL.versionInfo, Literal(version)),
+        (d, DCAT.version, Literal(version)),
+        (d, _VOID_URI_SPACE, Literal(ID)),
+        (d, VOID.sparqlEndpoint, SPARQL_ENDPOINT),
+    ]
+    example = VOID.exampleResource
+    triples += [(d, example, LDN[name]) for name in EXAMPLE_RESOURCES]
+    return triples
 
+
+def _integer(count: int) -> Literal:
+    return Literal(count, datatype=_INTEGER)
+
+
+def _counted_description(census: _Census) -> list[tuple]:
+    """The triples of the description that follow from ``census``."""
+    d = DATASET
+    triples = [
+        (d, _VOID_TRIPLES, _integer(census.triples)),
+        (d, _VOID_ENTITIES, _integer(census.entities)),
+        (d, _VOID_DISTINCT_SUBJECTS, _integer(census.distinct_subjects)),
+        (d, _VOID_PROPERTIES, _integer(len(census.predicates))),
+        (d, _VOID_CLASSES, _integer(len(census.typings))),
+    ]
+    triples += [(d, _VOID_VOCABULARY, URIRef(namespace)) for namespace in census.vocabularies]
     for cls, count in sorted(census.typings.items()):
-        partition = LDN[f"dataset/class/{_slug(shorten(str(cls)))}"]
-        add((d, VOID.classPartition, partition))
-        add((partition, RDF.type, VOID.Dataset))
-        add((partition, RDFS.label, Literal(f"instances of {shorten(str(cls))}", lang="en")))
-        add((partition, VOID["class"], cls))
-        add((partition, VOID.entities, Literal(count, datatype=XSD.integer)))
-
+        partition, label = _class_partition(cls)
+        triples += [
+            (d, _VOID_CLASS_PARTITION, partition),
+            (partition, _TYPE, _VOID_DATASET),
+            (partition, _LABEL, label),
+            (partition, _VOID_CLASS, cls),
+            (partition, _VOID_ENTITIES, _integer(count)),
+        ]
     for key, by_predicate in sorted(census.links.items()):
-        scheme = SCHEMES[key]
-        linkset = linkset_iri(scheme)
-        target = LDN[f"dataset/external/{key}"]
-        add((d, VOID.subset, linkset))
-        add((linkset, RDF.type, VOID.Linkset))
-        add((linkset, RDFS.label, Literal(f"mappings to {scheme.label}", lang="en")))
-        add((linkset, VOID.subjectsTarget, d))
-        add((linkset, VOID.objectsTarget, target))
-        add((linkset, VOID.triples, Literal(sum(by_predicate.values()), datatype=XSD.integer)))
-        for predicate in sorted(by_predicate):
-            add((linkset, VOID.linkPredicate, predicate))
-        add((target, RDF.type, VOID.Dataset))
-        add((target, RDFS.label, Literal(scheme.label, lang="en")))
-        add((target, VOID.uriSpace, Literal(scheme.iri_template.split("{id}")[0])))
-    return graph
+        linkset, facts = _linkset(key)
+        triples += [
+            (d, _VOID_SUBSET, linkset),
+            *facts,
+            (linkset, _VOID_TRIPLES, _integer(sum(by_predicate.values()))),
+        ]
+        triples += [(linkset, _VOID_LINK_PREDICATE, predicate) for predicate in sorted(by_predicate)]
+    return triples
+
+
+@functools.lru_cache(maxsize=1024)
+def _class_partition(cls: URIRef) -> tuple[URIRef, Literal]:
+    """The partition of a class's instances, and its label."""
+    short = shorten(str(cls))
+    return LDN[f"dataset/class/{_slug(short)}"], Literal(f"instances of {short}", lang="en")
+
+
+@functools.cache
+def _linkset(key: str) -> tuple[URIRef, tuple[tuple, ...]]:
+    """The linkset of the mappings to a scheme, and the triples about it and the scheme's dataset that
+    no count changes."""
+    scheme = SCHEMES[key]
+    linkset = linkset_iri(scheme)
+    target = LDN[f"dataset/external/{key}"]
+    facts = (
+        (linkset, _TYPE, _VOID_LINKSET),
+        (linkset, _LABEL, Literal(f"mappings to {scheme.label}", lang="en")),
+        (linkset, _VOID_SUBJECTS_TARGET, DATASET),
+        (linkset, _VOID_OBJECTS_TARGET, target),
+        (target, _TYPE, _VOID_DATASET),
+        (target, _LABEL, Literal(scheme.label, lang="en")),
+        (target, _VOID_URI_SPACE, Literal(scheme.iri_template.split("{id}")[0])),
+    )
+    return linkset, facts
 
 
 def in_description(node) -> bool:
