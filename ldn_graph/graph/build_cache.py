@@ -7,6 +7,10 @@ to build keeps the graph in the cache directory as its sorted N-Triples, byte fo
 that file into a store (3 s at 10^6). Beside it, a validation keeps its report under the engine's name
 and version, so that a release after a validation of the same graph does not validate again.
 
+A release keeps there too the files of a release that follow from the same inputs alone (the ontology
+and shapes as released, the mapping set: ``keep_release_files``), so that releasing the same sources
+again does not parse and write them again.
+
 Any change to what a build reads is another digest, and a graph or report kept for other inputs is
 never used: every file under ``ontology/`` and ``graph_data/`` (the shapes, the source article and the
 curation notes among them), the data changelog (the issued date), ``SOURCE_DATE_EPOCH``, the package's
@@ -36,6 +40,8 @@ from ldn_graph.resources import library_version, sources_digest
 KEPT = 3
 GRAPH = "ldn-graph.nt"
 FACTS = "graph.json"  # the number of triples
+RELEASE_FILES = "release-files"  # a folder: files of a release that follow from the build's inputs alone
+RELEASE_FILES_LISTED = "release-files.json"  # their names and triple counts, written after them
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,26 @@ class KeptBuild:
         store = ox.Store()
         store.load(path=str(self.ntriples), format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
         return store
+
+    def release_files(self) -> dict[str, tuple[bytes, int | None]] | None:
+        """The files of a release kept with this build by ``keep_release_files`` (name -> content and
+        number of triples), or None: none kept (an entry kept before they were) or not all readable."""
+        try:
+            listed = json.loads((self.directory / RELEASE_FILES_LISTED).read_text(encoding="utf-8"))
+            return {
+                name: ((self.directory / RELEASE_FILES / name).read_bytes(), triples)
+                for name, triples in listed.items()
+            }
+        except (OSError, ValueError):
+            return None
+
+    def keep_release_files(self, files: dict[str, tuple[bytes, int | None]]) -> None:
+        """Keep files of a release that follow from this build's inputs alone. Each is written whole, and
+        the list naming them last, so that a list found names only files written whole."""
+        for name, (content, _) in files.items():
+            write_atomic(self.directory / RELEASE_FILES / name, content)
+        listed = {name: triples for name, (_, triples) in files.items()}
+        write_atomic(self.directory / RELEASE_FILES_LISTED, json.dumps(listed).encode("utf-8"))
 
     def _report_file(self, engine: str) -> Path:
         engine_version = library_version("pyshacl-turbo" if engine == "turbo" else "pyshacl")

@@ -296,24 +296,42 @@ def _write_contents(
     graph = build.graph
     nt = kept.pieces() if kept else serialised(graph, "nt", work=writer.staging)
     writer.add(f"{GRAPH_STEM}.nt", "graph", "the graph as N-Triples, sorted", nt, triples, True)
+    files = kept.release_files() if kept else None
+    if files is None:
+        files = _files_of_the_sources(build, root)
+        if kept:
+            kept.keep_release_files(files)
+    for name, (content, counted) in files.items():
+        role, title = _SOURCE_FILE_ROLES[name]
+        writer.add(name, role, title, content, counted)
+    writer.add(CHANGELOG, "changelog", "what changed in this release", changelog.encode("utf-8"))
+    title = "the graph as JSON-LD (our own context)"
+    writer.add(f"{GRAPH_STEM}.jsonld", "graph", title, jsonld_chunks(graph), triples, True)
+    writer.add(f"{GRAPH_STEM}.ttl", "graph", "the graph as Turtle", serialised(graph, "ttl"), triples, True)
+
+
+# The role and title of each file of a release that follows from what the build reads alone.
+_SOURCE_FILE_ROLES = {
+    "ontology.ttl": ("ontology", "the ldn-graph ontology"),
+    "shapes.ttl": ("shapes", "the SHACL shapes of the data contract"),
+    MAPPING_SET: ("mappings", "the identifier mapping set (SSSOM)"),
+}
+
+
+def _files_of_the_sources(build: BuildResult, root: Path | None) -> dict[str, tuple[bytes, int | None]]:
+    """The files of the release that follow from what the build reads alone, not from earlier releases
+    (which a kept build keeps: ``ldn_graph.graph.build_cache``): name -> content and number of triples."""
     ontology = bind_prefixes(Graph())
     ontology_dir = resources.ontology_dir(root).resolve()
     for path in build.sources.files:
         if path.resolve().parent == ontology_dir:
             ontology += parse_file(path)
     stamp_version(ontology, build.version)
-    title = "the ldn-graph ontology"
-    writer.add("ontology.ttl", "ontology", title, serialise(ontology, "ttl"), len(ontology))
-    shapes_text, shapes_triples = _shapes(root)
-    writer.add("shapes.ttl", "shapes", "the SHACL shapes of the data contract", shapes_text, shapes_triples)
+    files = {"ontology.ttl": (serialise(ontology, "ttl"), len(ontology)), "shapes.ttl": _shapes(root)}
     mapping_set = _mapping_set(build, root)
     if mapping_set is not None:
-        title = "the identifier mapping set (SSSOM)"
-        writer.add(MAPPING_SET, "mappings", title, mapping_set.to_tsv().encode("utf-8"))
-    writer.add(CHANGELOG, "changelog", "what changed in this release", changelog.encode("utf-8"))
-    title = "the graph as JSON-LD (our own context)"
-    writer.add(f"{GRAPH_STEM}.jsonld", "graph", title, jsonld_chunks(graph), triples, True)
-    writer.add(f"{GRAPH_STEM}.ttl", "graph", "the graph as Turtle", serialised(graph, "ttl"), triples, True)
+        files[MAPPING_SET] = (mapping_set.to_tsv().encode("utf-8"), None)
+    return files
 
 
 def _shapes(root: Path | None) -> tuple[bytes, int]:

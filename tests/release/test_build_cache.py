@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from ldn_graph.graph.build_cache import KEPT, cached_build
+from ldn_graph.graph import release as release_module
+from ldn_graph.graph.build_cache import KEPT, RELEASE_FILES, RELEASE_FILES_LISTED, cached_build
 from ldn_graph.graph.release import InvalidGraph, make_release
 from ldn_graph.graph.validate import validate_project
 from ldn_graph.vocab.prefixes import turtle_header
@@ -50,6 +52,29 @@ def test_build_validate_release_parse_once_and_validate_once(sources, tmp_path):
     (release,) = (tmp_path / "out").glob("[0-9]*")  # the package's version: the command runs apart
     assert tree(release) == tree(tmp_path / "fresh" / release.name)
     assert (release / "ldn-graph.nt").read_bytes() == (tmp_path / "graph.nt").read_bytes()
+
+
+def test_a_release_keeps_the_files_of_the_sources_and_one_kept_without_them_releases_the_same(
+    sources, tmp_path, monkeypatch
+):
+    cache = tmp_path / "cache"
+    first = make_release(tmp_path / "first", sources, cache=cache)
+    (entry,) = (cache / "built").iterdir()
+    kept = tree(entry / RELEASE_FILES)
+    assert sorted(kept) == ["ldn-graph.sssom.tsv", "ontology.ttl", "shapes.ttl"]
+    assert all(kept[name] == (first / name).read_bytes() for name in kept)
+    shutil.rmtree(entry / RELEASE_FILES)  # as an entry kept before releases kept files in it
+    (entry / RELEASE_FILES_LISTED).unlink()
+    second = make_release(tmp_path / "second", sources, cache=cache)
+    assert tree(second) == tree(first)
+    assert tree(entry / RELEASE_FILES) == kept  # kept again
+
+    def made_again(build, root):
+        raise AssertionError("the kept files were made again")
+
+    monkeypatch.setattr(release_module, "_files_of_the_sources", made_again)
+    third = make_release(tmp_path / "third", sources, cache=cache)
+    assert tree(third) == tree(first)
 
 
 def test_a_change_to_the_shapes_is_another_graph_and_validated_again(sources, tmp_path):
