@@ -31,6 +31,7 @@ from pyoxigraph import NamedNode, RdfFormat, parse
 from rdflib import BNode, Graph, URIRef
 
 from ldn_graph import resources
+from ldn_graph.graph import build as build_module
 from ldn_graph.graph.build import BuildResult, build_graph, read_pieces, serialise, serialised, stamp_version
 from ldn_graph.graph.dataset_description import describe_distributions, description_of, in_description
 from ldn_graph.graph.jsonld import jsonld_chunks
@@ -428,6 +429,20 @@ def point_latest(out: Path) -> None:
     os.replace(temporary, link)
 
 
+def _changelog_entry_of(root: Path | None, version: str) -> str:
+    """This version's entry in the data changelog; ReleaseError when it has none."""
+    changelog_path = (root or resources.project_root()) / CHANGELOG_SOURCE
+    try:
+        entry = changelog_entry(changelog_path.read_text(encoding="utf-8"), version)
+    except FileNotFoundError:
+        entry = None
+    if entry is None:
+        raise ReleaseError(
+            f"{changelog_path}: no entry for {version}; add a '## {version}' section saying what changed"
+        )
+    return entry
+
+
 def make_release(
     out: Path, root: Path | None = None, progress: Progress | None = None, cache: Path | None = None
 ) -> Path:
@@ -444,15 +459,18 @@ def make_release(
 
     say = progress or log.info
     out = Path(out)
+    # The version is the one the build stamps, known before building: a version that cannot be released
+    # is refused before the build and validation it would wait for.
+    version = build_module.__version__
+    if parse_version(version) is None:
+        raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH; only such versions are released")
+    entry = _changelog_entry_of(root, version)
     if cache is None:
         build, kept = build_graph(root, store=True), None
     else:
         from ldn_graph.graph.build_cache import cached_build
 
         build, kept = cached_build(root, cache)
-    version = build.version
-    if parse_version(version) is None:
-        raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH; only such versions are released")
     triples = kept.triples if kept else len(build.graph)  # a kept graph is loaded when first asked
     report = kept.report("turbo", root) if kept else None
     if report is None:
@@ -464,15 +482,6 @@ def make_release(
         say(f"built {triples:,} triples of version {version}; a validation of this graph kept its report")
     if not report.conforms:
         raise InvalidGraph(report)
-    changelog_path = (root or resources.project_root()) / CHANGELOG_SOURCE
-    try:
-        entry = changelog_entry(changelog_path.read_text(encoding="utf-8"), version)
-    except FileNotFoundError:
-        entry = None
-    if entry is None:
-        raise ReleaseError(
-            f"{changelog_path}: no entry for {version}; add a '## {version}' section saying what changed"
-        )
     out.mkdir(parents=True, exist_ok=True)
     earlier = [r for r in find_releases(out)[0] if parse_version(r.version) < parse_version(version)]
     changelog = release_changelog(

@@ -287,12 +287,13 @@ def test_an_invalid_graph_is_not_released(sources, tmp_path):
         make_release(out, sources)
 
 
-def test_a_version_without_a_changelog_entry_is_refused(sources, tmp_path, version):
+def test_a_version_without_a_changelog_entry_is_refused_before_the_build(sources, tmp_path, version):
     version("0.1.1")
-    run_out = tmp_path / "out"
+    run_out, cache = tmp_path / "out", tmp_path / "cache"
     with pytest.raises(ReleaseError, match=r"no entry for 0\.1\.1"):
-        make_release(run_out, sources)
+        make_release(run_out, sources, cache=cache)
     assert not any(run_out.iterdir()) if run_out.exists() else True
+    assert not cache.exists()  # refused before anything was built (a build keeps its graph there)
 
 
 def test_added_claims_need_a_minor_release(sources, tmp_path, version, changelog, cache_directory):
