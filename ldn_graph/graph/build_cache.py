@@ -8,8 +8,9 @@ that file into a store (3 s at 10^6). Beside it, a validation keeps its report u
 and version, so that a release after a validation of the same graph does not validate again.
 
 A release keeps there too the files of a release that follow from the same inputs alone (the ontology
-and shapes as released, the mapping set: ``keep_release_files``), so that releasing the same sources
-again does not parse and write them again.
+and shapes as released, the mapping set: ``keep_release_files``; the gzipped dumps:
+``keep_release_file``), so that releasing the same sources again does not parse, write or gzip them
+again.
 
 Any change to what a build reads is another digest, and a graph or report kept for other inputs is
 never used: every file under ``ontology/`` and ``graph_data/`` (the shapes, the source article and the
@@ -24,7 +25,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +87,15 @@ class KeptBuild:
             write_atomic(self.directory / RELEASE_FILES / name, content)
         listed = {name: triples for name, (_, triples) in files.items()}
         write_atomic(self.directory / RELEASE_FILES_LISTED, json.dumps(listed).encode("utf-8"))
+
+    def release_file(self, name: str) -> Path | None:
+        """A file of a release kept with this build by ``keep_release_file``, or None."""
+        path = self.directory / RELEASE_FILES / name
+        return path if path.is_file() else None
+
+    def keep_release_file(self, name: str, content: Iterable[bytes]) -> None:
+        """Keep a file of a release made from this build alone (written whole or not at all)."""
+        write_atomic(self.directory / RELEASE_FILES / name, content)
 
     def _report_file(self, engine: str) -> Path:
         engine_version = library_version("pyshacl-turbo" if engine == "turbo" else "pyshacl")

@@ -107,6 +107,14 @@ def _gzip_pieces(path: Path) -> Iterator[bytes]:
     yield compressor.flush()
 
 
+def _gunzip_pieces(path: Path) -> Iterator[bytes]:
+    """The content of the gzipped file ``path``, decompressed a piece at a time."""
+    decompressor = zlib.decompressobj(31)
+    for piece in read_pieces(path, _PIECE):
+        yield decompressor.decompress(piece)
+    yield decompressor.flush()
+
+
 class _ReleaseWriter:
     """A release being written into a hidden directory beside its target, a file at a time as each is
     made (a dump of 10^7 triples is never held whole), its SHA-256 and size taken on the way; each dump
@@ -132,8 +140,17 @@ class _ReleaseWriter:
         if gzipped:
             self.pending.append(self.gzip.submit(self._gzipped, name, role, title, triples))
 
-    def _gzipped(self, name: str, role: str, title: str, triples: int | None) -> ReleaseFile:
-        digest, size = _write_file(self.staging / f"{name}.gz", _gzip_pieces(self.staging / name))
+    def add_from_gzip(self, name: str, role: str, title: str, gzipped: Path, triples: int | None) -> None:
+        """``name`` and ``name.gz`` from ``gzipped``, the gzipped file of an earlier release of the same
+        content: its bytes are what gzipping the content again makes (see ``_gzip_pieces``)."""
+        self.add(name, role, title, _gunzip_pieces(gzipped), triples)
+        self.pending.append(self._gzipped(name, role, title, triples, read_pieces(gzipped, _PIECE)))
+
+    def _gzipped(
+        self, name: str, role: str, title: str, triples: int | None, pieces: Iterable[bytes] | None = None
+    ) -> ReleaseFile:
+        pieces = _gzip_pieces(self.staging / name) if pieces is None else pieces
+        digest, size = _write_file(self.staging / f"{name}.gz", pieces)
         return ReleaseFile(
             f"{name}.gz", role, f"{title} (gzip)", _media_type(name), True, digest, size, triples
         )
@@ -295,8 +312,17 @@ def _write_contents(
     the largest last (its gzip is the quickest), each gzipped while the next is written."""
 
     graph = build.graph
-    nt = kept.pieces() if kept else serialised(graph, "nt", work=writer.staging)
-    writer.add(f"{GRAPH_STEM}.nt", "graph", "the graph as N-Triples, sorted", nt, triples, True)
+
+    def dump(extension: str, title: str, content: Callable[[], Iterable[bytes]]) -> None:
+        name = f"{GRAPH_STEM}.{extension}"
+        gzipped = kept.release_file(f"{name}.gz") if kept else None
+        if gzipped is None:
+            writer.add(name, "graph", title, content(), triples, True)
+        else:
+            writer.add_from_gzip(name, "graph", title, gzipped, triples)
+
+    nt = kept.pieces if kept else lambda: serialised(graph, "nt", work=writer.staging)
+    dump("nt", "the graph as N-Triples, sorted", nt)
     files = kept.release_files() if kept else None
     if files is None:
         files = _files_of_the_sources(build, root)
@@ -306,9 +332,18 @@ def _write_contents(
         role, title = _SOURCE_FILE_ROLES[name]
         writer.add(name, role, title, content, counted)
     writer.add(CHANGELOG, "changelog", "what changed in this release", changelog.encode("utf-8"))
-    title = "the graph as JSON-LD (our own context)"
-    writer.add(f"{GRAPH_STEM}.jsonld", "graph", title, jsonld_chunks(graph), triples, True)
-    writer.add(f"{GRAPH_STEM}.ttl", "graph", "the graph as Turtle", serialised(graph, "ttl"), triples, True)
+    dump("jsonld", "the graph as JSON-LD (our own context)", lambda: jsonld_chunks(graph))
+    dump("ttl", "the graph as Turtle", lambda: serialised(graph, "ttl"))
+
+
+def _keep_dumps(writer: _ReleaseWriter, kept) -> None:
+    """Keep the gzipped dumps just written with the kept build they were made from (smaller than the
+    dumps, and quickly decompressed), so that another release of it writes neither the Turtle nor the
+    JSON-LD again, nor gzips any."""
+    for extension in ("nt", "jsonld", "ttl"):
+        name = f"{GRAPH_STEM}.{extension}.gz"
+        if kept.release_file(name) is None:
+            kept.keep_release_file(name, read_pieces(writer.staging / name, _PIECE))
 
 
 # The role and title of each file of a release that follows from what the build reads alone.
@@ -493,6 +528,8 @@ def make_release(
         _write_contents(writer, build, root, changelog, triples, kept)
         _write_description(writer, build)
         records = tuple(writer.records())
+        if kept:
+            _keep_dumps(writer, kept)
         target = writer.finish(Manifest(version, build.issued.isoformat(), triples, GRAPH_FILE, records))
     except BaseException:
         writer.abandon()
