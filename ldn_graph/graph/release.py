@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from pyoxigraph import NamedNode, RdfFormat, parse
+from pyoxigraph import NamedNode, RdfFormat, Triple, parse, serialize
 from rdflib import BNode, Graph, URIRef
 
 from ldn_graph import resources
@@ -37,7 +37,7 @@ from ldn_graph.graph.dataset_description import describe_distributions, descript
 from ldn_graph.graph.jsonld import jsonld_chunks
 from ldn_graph.graph.load import SHAPES_FILE, parse_file
 from ldn_graph.graph.namespaces import bind_prefixes
-from ldn_graph.graph.store_graph import StoreGraph
+from ldn_graph.graph.store_graph import StoreGraph, to_oxigraph, to_rdflib
 from ldn_graph.releases import (
     CHECKSUMS,
     GRAPH_FILE,
@@ -403,8 +403,30 @@ def _mapping_set(build: BuildResult, root: Path | None):
     return build_mapping_set(build.graph, load_reference_table(root), build.version, build.issued)
 
 
-def _write_description(writer: _ReleaseWriter, build: BuildResult) -> None:
-    void = description_of(build.graph)
+_DESCRIPTION = "description.nt"  # the description of a kept build's graph, kept with it
+
+
+def _description(build: BuildResult, kept) -> Graph:
+    """``description_of`` the built graph; kept with a kept build, which it follows from alone (asking
+    for it loads the kept graph into a store and scans it: 3 s at 10^6 triples)."""
+    found = kept.release_file(_DESCRIPTION) if kept else None
+    description = bind_prefixes(Graph())
+    if found is not None:
+        description.addN(
+            (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object), description)
+            for t in parse(path=str(found), format=RdfFormat.N_TRIPLES)
+        )
+        return description
+    description = description_of(build.graph)
+    if kept:
+        triples = (Triple(*map(to_oxigraph, triple)) for triple in description)
+        lines = serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True)
+        kept.keep_release_file(_DESCRIPTION, sorted(lines))  # sorted: the same bytes on every run
+    return description
+
+
+def _write_description(writer: _ReleaseWriter, build: BuildResult, kept) -> None:
+    void = _description(build, kept)
     void += describe_distributions(build.version, build.issued, writer.records())
     title = "the dataset's VoID/DCAT description"
     writer.add("void.ttl", "description", title, serialise(void, "ttl"), len(void))
@@ -526,7 +548,7 @@ def make_release(
     writer = _ReleaseWriter(out, version)
     try:
         _write_contents(writer, build, root, changelog, triples, kept)
-        _write_description(writer, build)
+        _write_description(writer, build, kept)
         records = tuple(writer.records())
         if kept:
             _keep_dumps(writer, kept)

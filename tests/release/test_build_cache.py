@@ -62,8 +62,10 @@ def test_a_release_keeps_the_files_of_its_build_and_one_kept_without_them_releas
     (entry,) = (cache / "built").iterdir()
     kept = tree(entry / RELEASE_FILES)
     dumps = [f"ldn-graph.{extension}.gz" for extension in ("jsonld", "nt", "ttl")]
-    assert sorted(kept) == sorted([*dumps, "ldn-graph.sssom.tsv", "ontology.ttl", "shapes.ttl"])
-    assert all(kept[name] == (first / name).read_bytes() for name in kept)
+    assert sorted(kept) == sorted(
+        [*dumps, "ldn-graph.sssom.tsv", "ontology.ttl", "shapes.ttl", "description.nt"]
+    )
+    assert all(kept[name] == (first / name).read_bytes() for name in kept if name != "description.nt")
     shutil.rmtree(entry / RELEASE_FILES)  # as an entry kept before releases kept files in it
     (entry / RELEASE_FILES_LISTED).unlink()
     second = make_release(tmp_path / "second", sources, cache=cache)
@@ -77,6 +79,7 @@ def test_a_release_keeps_the_files_of_its_build_and_one_kept_without_them_releas
     monkeypatch.setattr(release_module, "jsonld_chunks", made_again)
     monkeypatch.setattr(release_module, "serialised", made_again)
     monkeypatch.setattr(release_module, "_gzip_pieces", made_again)
+    monkeypatch.setattr(release_module, "description_of", made_again)
     third = make_release(tmp_path / "third", sources, cache=cache)
     assert tree(third) == tree(first)
 
