@@ -9,6 +9,7 @@ publishers is undone: "−0·34" quotes -0.34 (the sign may sit outside, as in "
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -89,8 +90,10 @@ def undo_typography(text: str) -> str:
     return re.sub(r"(?<=\d)[ ,](?=\d{3}\b)", "", text)  # thousands separators
 
 
-def numbers_in(text: str) -> set[Decimal]:
-    """Every number a quote states, as absolute values (digits and number words)."""
+@functools.lru_cache(maxsize=4096)
+def numbers_in(text: str) -> frozenset[Decimal]:
+    """Every number a quote states, as absolute values (digits and number words). Kept for each quote:
+    every number of a node is looked for in each of its quotes."""
     plain = undo_typography(text)
     found: set[Decimal] = set()
     for match in _NUMBER.finditer(plain):
@@ -102,7 +105,7 @@ def numbers_in(text: str) -> set[Decimal]:
     for match in _TENS_WORD.finditer(lower):
         found.add(Decimal(_TENS[match.group(1)] + (_UNITS.index(match.group(2)) if match.group(2) else 0)))
     found |= {Decimal(i) for i, word in enumerate(_UNITS) if re.search(rf"\b{word}\b", lower)}
-    return found
+    return frozenset(found)
 
 
 def quotes(value, texts) -> bool:
