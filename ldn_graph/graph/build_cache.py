@@ -22,10 +22,11 @@ graphs are kept; an entry is written whole or not at all.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,8 @@ from ldn_graph.graph.build import BuildResult, build_graph, read_pieces, release
 from ldn_graph.graph.load import LoadedSources, source_files
 from ldn_graph.graph.store_graph import StoreGraph
 from ldn_graph.resources import library_version, sources_digest
+
+log = logging.getLogger(__name__)
 
 KEPT = 3
 GRAPH = "ldn-graph.nt"
@@ -83,10 +86,14 @@ class KeptBuild:
     def keep_release_files(self, files: dict[str, tuple[bytes, int | None]]) -> None:
         """Keep files of a release that follow from this build's inputs alone. Each is written whole, and
         the list naming them last, so that a list found names only files written whole."""
-        for name, (content, _) in files.items():
-            write_atomic(self.directory / RELEASE_FILES / name, content)
-        listed = {name: triples for name, (_, triples) in files.items()}
-        write_atomic(self.directory / RELEASE_FILES_LISTED, json.dumps(listed).encode("utf-8"))
+
+        def write() -> None:
+            for name, (content, _) in files.items():
+                write_atomic(self.directory / RELEASE_FILES / name, content)
+            listed = {name: triples for name, (_, triples) in files.items()}
+            write_atomic(self.directory / RELEASE_FILES_LISTED, json.dumps(listed).encode("utf-8"))
+
+        self._keeping(write)
 
     def release_file(self, name: str) -> Path | None:
         """A file of a release kept with this build by ``keep_release_file``, or None."""
@@ -95,7 +102,17 @@ class KeptBuild:
 
     def keep_release_file(self, name: str, content: Iterable[bytes]) -> None:
         """Keep a file of a release made from this build alone (written whole or not at all)."""
-        write_atomic(self.directory / RELEASE_FILES / name, content)
+        self._keeping(lambda: write_atomic(self.directory / RELEASE_FILES / name, content))
+
+    def _keeping(self, write: Callable[[], None]) -> None:
+        """Run ``write`` into the entry's folder of release files. Keeping them only saves time: a cache
+        that cannot take them (full, or the entry removed meanwhile, which must not come back without its
+        graph) leaves the release being written as it is."""
+        try:
+            (self.directory / RELEASE_FILES).mkdir(exist_ok=True)  # not its parents: the entry must be there
+            write()
+        except OSError as error:
+            log.warning("release files not kept in %s: %s", self.directory, error)
 
     def _report_file(self, engine: str) -> Path:
         engine_version = library_version("pyshacl-turbo" if engine == "turbo" else "pyshacl")

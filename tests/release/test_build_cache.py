@@ -84,6 +84,18 @@ def test_a_release_keeps_the_files_of_its_build_and_one_kept_without_them_releas
     assert tree(third) == tree(first)
 
 
+def test_a_cache_that_cannot_keep_the_release_files_still_releases_the_same(sources, tmp_path):
+    cache = tmp_path / "cache"
+    first = make_release(tmp_path / "first", sources, cache=cache)
+    (entry,) = (cache / "built").iterdir()
+    shutil.rmtree(entry / RELEASE_FILES)
+    (entry / RELEASE_FILES_LISTED).unlink()
+    (entry / RELEASE_FILES).write_text("not a folder", encoding="utf-8")  # nothing can be written there
+    second = make_release(tmp_path / "second", sources, cache=cache)
+    assert tree(second) == tree(first)
+    assert not (entry / RELEASE_FILES_LISTED).exists()
+
+
 def test_a_change_to_the_shapes_is_another_graph_and_validated_again(sources, tmp_path):
     cache = tmp_path / "cache"
     assert validate_project(sources, cache=cache).conforms
