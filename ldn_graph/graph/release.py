@@ -309,7 +309,9 @@ def _write_contents(
     """Every file of the release but the description, the manifest and SHA256SUMS. The N-Triples go
     first, copied from the built graph ``kept`` in the cache (``ldn_graph.graph.build_cache``) if there is one,
     so that gzipping them overlaps loading the store; then the small files; then JSON-LD and Turtle,
-    the largest last (its gzip is the quickest), each gzipped while the next is written."""
+    the largest last (its gzip is the quickest), each gzipped while the next is written. What an
+    earlier release of the kept graph kept with it (the small files, the gzipped dumps) is copied
+    instead of made."""
 
     graph = build.graph
 
