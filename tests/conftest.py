@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -66,6 +67,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _LIVE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.live)
-    # The slow tests first: handed out at the start of a parallel run, they are spread over the workers
-    # rather than leaving one to finish alone (5 s of a 50 s run on two cores).
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    # The slow tests first, those of folders with few slow tests (each a long one) before the many short
+    # ones of a release's: a parallel run ends on short tests, rather than on one worker finishing a
+    # long test alone (5 s of a 40 s run on two cores).
+    slow = Counter(item.path for item in items if item.get_closest_marker("slow"))
+    items.sort(key=lambda item: (item.path not in slow, slow[item.path]))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support.cli import ldn_graph as run_command
 
 from ldn_graph.graph import release as release_module
 from ldn_graph.graph.build_cache import KEPT, RELEASE_FILES, RELEASE_FILES_LISTED, cached_build
@@ -21,10 +21,14 @@ pytestmark = pytest.mark.slow  # builds, validates and releases copies of the so
 
 
 def ldn_graph(*args: str, cache: Path) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "LDNGRAPH_CACHE_DIR": str(cache)}
-    return subprocess.run(
-        [sys.executable, "-m", "ldn_graph", *args], capture_output=True, text=True, env=environment, cwd=ROOT
-    )
+    """The command run in-process with ``cache`` as its cache directory: what one command keeps, the next
+    finds on disk, as it would in a process of its own."""
+    previous = os.environ["LDNGRAPH_CACHE_DIR"]
+    os.environ["LDNGRAPH_CACHE_DIR"] = str(cache)
+    try:
+        return run_command(*args)
+    finally:
+        os.environ["LDNGRAPH_CACHE_DIR"] = previous
 
 
 def tree(directory: Path) -> dict[str, bytes]:
@@ -49,7 +53,7 @@ def test_build_validate_release_parse_once_and_validate_once(sources, tmp_path):
         "release", "--out", str(tmp_path / "fresh"), "--data-dir", str(sources), "--no-cache", cache=cache
     )
     assert fresh.returncode == 0 and "validating" in fresh.stderr, fresh.stderr
-    (release,) = (tmp_path / "out").glob("[0-9]*")  # the package's version: the command runs apart
+    (release,) = (tmp_path / "out").glob("[0-9]*")
     assert tree(release) == tree(tmp_path / "fresh" / release.name)
     assert (release / "ldn-graph.nt").read_bytes() == (tmp_path / "graph.nt").read_bytes()
 

@@ -22,13 +22,13 @@ import synthetic  # noqa: E402
 from ldn_graph.graph.namespaces import SH  # noqa: E402
 from ldn_graph.graph.validate import load_shapes  # noqa: E402
 
-pytestmark = pytest.mark.slow  # generates, builds and validates 20,000 synthetic triples
+pytestmark = pytest.mark.slow  # generates, builds and validates 15,000 synthetic triples
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> tuple[Path, synthetic.Manifest]:
     out = tmp_path_factory.mktemp("synthetic") / "graph"
-    return out, synthetic.generate(out, 20_000)
+    return out, synthetic.generate(out, 15_000)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def in_rdflib(generated):
 
 def test_size_is_close_to_the_request(generated):
     _, manifest = generated
-    assert abs(manifest.source_triples - 20_000) < 20_000 * 0.05
+    assert abs(manifest.source_triples - 15_000) < 15_000 * 0.05
 
 
 def test_every_shape_is_broken(generated):
@@ -74,7 +74,7 @@ def test_validation_finds_exactly_the_injected_violations(generated, validated):
 def test_generation_is_deterministic(generated, tmp_path):
     directory, _ = generated
     again = tmp_path / "again"
-    synthetic.generate(again, 20_000)
+    synthetic.generate(again, 15_000)
     for path in sorted(directory.rglob("*")):
         if path.is_file():
             assert path.read_bytes() == (again / path.relative_to(directory)).read_bytes(), path
