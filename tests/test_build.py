@@ -25,9 +25,11 @@ XSD_DECIMAL = ox.NamedNode(str(XSD.decimal))
 
 
 def run_build(out: Path, epoch: str = "1700000000") -> subprocess.CompletedProcess:
+    """``ldn-graph build`` in a process of its own (another hash seed), from the sources: a build kept in
+    the cache by an earlier command would be copied, not made again."""
     env = dict(os.environ, SOURCE_DATE_EPOCH=epoch)
     return subprocess.run(
-        [sys.executable, "-m", "ldn_graph", "build", "--out", str(out)],
+        [sys.executable, "-m", "ldn_graph", "build", "--out", str(out), "--no-cache"],
         capture_output=True,
         text=True,
         env=env,
