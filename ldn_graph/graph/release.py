@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from pyoxigraph import NamedNode, RdfFormat, Triple, parse, serialize
+from pyoxigraph import NamedNode, RdfFormat, parse
 from rdflib import BNode, Graph, URIRef
 
 from ldn_graph import resources
@@ -37,7 +37,7 @@ from ldn_graph.graph.dataset_description import describe_distributions, descript
 from ldn_graph.graph.jsonld import jsonld_chunks
 from ldn_graph.graph.load import SHAPES_FILE, parse_file
 from ldn_graph.graph.namespaces import bind_prefixes
-from ldn_graph.graph.store_graph import StoreGraph, to_oxigraph, to_rdflib
+from ldn_graph.graph.store_graph import StoreGraph, to_rdflib
 from ldn_graph.releases import (
     CHECKSUMS,
     GRAPH_FILE,
@@ -421,9 +421,9 @@ def _description(build: BuildResult, kept) -> Graph:
         return description
     description = description_of(build.graph)
     if kept:
-        triples = (Triple(*map(to_oxigraph, triple)) for triple in description)
-        lines = serialize(triples, format=RdfFormat.N_TRIPLES).splitlines(keepends=True)
-        kept.keep_release_file(_DESCRIPTION, sorted(lines))  # sorted: the same bytes on every run
+        kept.keep_release_file(
+            _DESCRIPTION, serialised(description, "nt")
+        )  # sorted: the same bytes every run
     return description
 
 
