@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from support.cli import ldn_graph as run_command
+from support.cli import ldn_graph
 
 from ldn_graph.graph import release as release_module
 from ldn_graph.graph.build_cache import KEPT, RELEASE_FILES, RELEASE_FILES_LISTED, cached_build
@@ -20,38 +18,26 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # builds, validates and releases copies of the sources
 
 
-def ldn_graph(*args: str, cache: Path) -> subprocess.CompletedProcess:
-    """The command run in-process with ``cache`` as its cache directory: what one command keeps, the next
-    finds on disk, as it would in a process of its own."""
-    previous = os.environ["LDNGRAPH_CACHE_DIR"]
-    os.environ["LDNGRAPH_CACHE_DIR"] = str(cache)
-    try:
-        return run_command(*args)
-    finally:
-        os.environ["LDNGRAPH_CACHE_DIR"] = previous
-
-
 def tree(directory: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
     }
 
 
-def test_build_validate_release_parse_once_and_validate_once(sources, tmp_path):
+def test_build_validate_release_parse_once_and_validate_once(sources, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
-    built = ldn_graph("build", "--out", str(tmp_path / "graph.nt"), "--data-dir", str(sources), cache=cache)
+    monkeypatch.setenv("LDNGRAPH_CACHE_DIR", str(cache))  # each command finds on disk what the last kept
+    built = ldn_graph("build", "--out", str(tmp_path / "graph.nt"), "--data-dir", str(sources))
     assert built.returncode == 0, built.stderr
     (entry,) = (cache / "ldn-graph" / "built").iterdir()
     assert (entry / "ldn-graph.nt").read_bytes() == (tmp_path / "graph.nt").read_bytes()
-    checked = ldn_graph("validate", "--data-dir", str(sources), cache=cache)
+    checked = ldn_graph("validate", "--data-dir", str(sources))
     assert checked.returncode == 0, checked.stderr
     assert [p.name for p in (cache / "ldn-graph" / "built").iterdir()] == [entry.name]  # built once
-    released = ldn_graph("release", "--out", str(tmp_path / "out"), "--data-dir", str(sources), cache=cache)
+    released = ldn_graph("release", "--out", str(tmp_path / "out"), "--data-dir", str(sources))
     assert released.returncode == 0, released.stderr
     assert "validating" not in released.stderr and "kept its report" in released.stderr
-    fresh = ldn_graph(
-        "release", "--out", str(tmp_path / "fresh"), "--data-dir", str(sources), "--no-cache", cache=cache
-    )
+    fresh = ldn_graph("release", "--out", str(tmp_path / "fresh"), "--data-dir", str(sources), "--no-cache")
     assert fresh.returncode == 0 and "validating" in fresh.stderr, fresh.stderr
     (release,) = (tmp_path / "out").glob("[0-9]*")
     assert tree(release) == tree(tmp_path / "fresh" / release.name)
