@@ -109,23 +109,26 @@ def isolation_batches() -> list[list[Path]]:
 
 
 @pytest.fixture(scope="module")
-def batch_report(sources, shapes_graph, article):
-    """``batch_report(fixture)``: the fixture's batch and the report on its graph, each made once."""
-    batches, reports = isolation_batches(), {}
+def checked(sources, shapes_graph, article):
+    """``checked(fixtures, quotes=False)``: the graph with ``fixtures`` applied together, and the default
+    engine's report on it (the quotes checked against the article too with ``quotes``), each made once."""
+    made = {}
 
-    def report_of(fixture: Path):
-        number = next(n for n, batch in enumerate(batches) if fixture in batch)
-        if number not in reports:
-            graph = apply_fixtures(sources, batches[number])
-            reports[number] = check_graph(graph, shapes_graph, article=article, engine="turbo")
-        return batches[number], reports[number]
+    def graph_and_report(fixtures: list[Path], quotes: bool = False):
+        key = (tuple(fixtures), quotes)
+        if key not in made:
+            graph = apply_fixtures(sources, fixtures)
+            report = check_graph(graph, shapes_graph, article=article if quotes else None, engine="turbo")
+            made[key] = graph, report
+        return made[key]
 
-    return report_of
+    return graph_and_report
 
 
 @pytest.mark.parametrize("fixture", INVALID, ids=lambda p: p.stem)
-def test_invalid_fixture_fails_on_its_shape(batch_report, fixture):
-    batch, report = batch_report(fixture)
+def test_invalid_fixture_fails_on_its_shape(checked, fixture):
+    batch = next(batch for batch in isolation_batches() if fixture in batch)
+    _, report = checked(batch, quotes=True)
     expected = set().union(*(expected_rules(other) for other in batch))
     shape = fixture.stem.split("-", 1)[0]
     found = "\n".join(v.describe() for v in report.violations)
@@ -150,26 +153,11 @@ def reference_batches() -> list[list[Path]]:
     return batches
 
 
-@pytest.fixture(scope="module")
-def reference_graph(sources, shapes_graph):
-    """``reference_graph(batch)``: the graph of a reference batch and the default engine's report on
-    it, each made once."""
-    made = {}
-
-    def graph_and_report(batch: int):
-        if batch not in made:
-            graph = apply_fixtures(sources, reference_batches()[batch])
-            made[batch] = graph, check_graph(graph, shapes_graph, engine="turbo")
-        return made[batch]
-
-    return graph_and_report
-
-
-def test_the_reference_batches_break_every_shape(shapes_graph, reference_graph):
+def test_the_reference_batches_break_every_shape(shapes_graph, checked):
     from ldn_graph.graph.namespaces import SH
 
     shapes = {str(s).rsplit("/shape/", 1)[-1] for s in shapes_graph.subjects(None, SH.NodeShape)}
-    broken = reference_graph(0)[1].rules() | reference_graph(1)[1].rules()
+    broken = set().union(*(checked(batch)[1].rules() for batch in reference_batches()))
     missing = {f.stem.split("-", 1)[0] for f in INVALID} & shapes - broken
     assert not missing, f"fixtures that undo each other in a batch: {sorted(missing)}"
 
@@ -199,12 +187,10 @@ def queries_translated_once(monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("batch", [0, 1])
-def test_reference_engine_gives_the_same_report(
-    shapes_graph, reference_graph, queries_translated_once, batch
-):
+def test_reference_engine_gives_the_same_report(shapes_graph, checked, queries_translated_once, batch):
     """pySHACL once per batch of invalid fixtures: the same report from both engines, and the same
     messages for the shapes the store asks."""
-    graph, fast = reference_graph(batch)
+    graph, fast = checked(reference_batches()[batch])
     reference = check_graph(graph, shapes_graph, engine="pyshacl")
     assert queries_translated_once  # the SPARQL-based constraints ran, on rdflib's engine
     assert len(fast.violations) >= len(reference_batches()[batch]) // 2
