@@ -20,13 +20,13 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from urllib.parse import parse_qs
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from ldn_graph.serving.fair_use import Admission, Refusal
 from ldn_graph.serving.metrics import UNMATCHED
+from ldn_graph.web.sparql import query_text
 from ldn_graph.web.state import WebState, state
 
 access_log = logging.getLogger("ldn_graph.access")
@@ -158,17 +158,8 @@ def _abandoned(error: BaseException | None) -> None:
 
 def _query_text() -> str | None:
     """The SPARQL query of this request, however it was sent; None when it cannot be read."""
-    if "query" in request.args:
-        return request.args["query"]
-    if request.method != "POST":
-        return None
     try:
         body = request.get_data(cache=True)
     except HTTPException:  # too large: the response already says so
         return None
-    content_type = (request.mimetype or "").lower()
-    if content_type == "application/sparql-query":
-        return body.decode("utf-8", "replace")
-    if content_type == "application/x-www-form-urlencoded":
-        return (parse_qs(body.decode("utf-8", "replace")).get("query") or [None])[0]
-    return None
+    return query_text(request.method, request.headers.get("Content-Type"), request.query_string, body)

@@ -23,7 +23,7 @@ from ldn_graph.web.accounting import QUERY_ROUTE, RequestAccount, refusal_body, 
 from ldn_graph.web.app import CORS_HEADERS, MAX_BODY_BYTES
 from ldn_graph.web.caching import cache_headers, not_modified
 from ldn_graph.web.security_headers import security_headers
-from ldn_graph.web.sparql import QueryReply, answer_query, read_query, refusal
+from ldn_graph.web.sparql import QueryReply, answer_query, query_text, read_query, refusal
 from ldn_graph.web.state import state_of
 
 ROUTE = QUERY_ROUTE
@@ -82,7 +82,9 @@ class SparqlFront:
             refused = account.admit(lambda name: environ.get(_environ_key(name)))
             if refused is not None:
                 reply = QueryReply(429, "text/plain", refusal_body(refused), refusal_headers(refused))
-                query = _query_of(environ, method, query_string, body)  # logged as Flask's side logs it
+                query = query_text(
+                    method, environ.get("CONTENT_TYPE"), query_string, body
+                )  # logged as Flask's side logs it
             else:
                 reply, query = self._reply(environ, method, query_string, body)
             status, sent = reply.status, reply.body
@@ -118,13 +120,6 @@ class SparqlFront:
         served, cache = held.endpoint, held.result_cache
         accept = environ.get("HTTP_ACCEPT")
         return answer_query(served, cache, protocol_request, accept), protocol_request.query
-
-
-def _query_of(environ: dict, method: str, query_string: bytes, body: bytes) -> str | None:
-    try:
-        return read_query(method, environ.get("CONTENT_TYPE"), query_string, body).query
-    except ProtocolError:
-        return None
 
 
 def _closing(start_response: Callable) -> Callable:

@@ -60,6 +60,15 @@ def read_query(method: str, content_type: str | None, query_string: bytes, body:
     return read_request(method, content_type, query_string, body)
 
 
+def query_text(method: str, content_type: str | None, query_string: bytes, body: bytes) -> str | None:
+    """The SPARQL text a request carries, however it was sent; None when it carries none that can be
+    read (what the access log hashes, on either path)."""
+    try:
+        return read_query(method, content_type, query_string, body).query
+    except ProtocolError:
+        return None
+
+
 def answer_query(
     served: Endpoint, cache: ResultCache | None, protocol_request: ProtocolRequest, accept: str | None
 ) -> QueryReply:
