@@ -18,10 +18,12 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from support.timing import wait_until
 
 import ldn_graph.graph.release as release_module
 from ldn_graph.graph.dataset_description import DATASET
 from ldn_graph.graph.release import make_release
+from ldn_graph.serving.engine_pool import process_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 READERS = 50
@@ -187,9 +189,17 @@ VALIDATED = [
 ]
 
 
-def _wait_for_every_worker(server, answer: tuple[str, ...], seconds: float = 30) -> None:
-    """Until 20 answers in a row are ``answer``: the workers the reload replaces are gone. A connection
-    a retiring worker accepted just as it stopped may close unanswered (see above): retried, rarely."""
+def _processes_below(server) -> set[int]:
+    """The server's workers, their spawners and engines: every process below its main one."""
+    return set(process_tree(server.process.pid)[1:])
+
+
+def _wait_for_every_worker(server, answer: tuple[str, ...], replaced: set[int], seconds: float = 30) -> None:
+    """Until the processes the reload replaces (``replaced``: those below the main process before it) are
+    gone, then until 20 answers in a row are ``answer``. Answers alone did not show it: under load, 20
+    in a row came from a new worker while a retiring one still took connections. A connection a
+    retiring worker accepted just as it stopped may close unanswered (see above): retried, rarely."""
+    wait_until(lambda: not replaced & _processes_below(server), seconds, "the replaced workers ended")
     deadline, in_a_row, retried = time.monotonic() + seconds, 0, []
     while in_a_row < 20:
         assert time.monotonic() < deadline, "the reload did not reach every worker"
@@ -217,9 +227,10 @@ def test_a_reload_to_another_release_changes_the_validators(tmp_path, sources, r
         before = etags()
         assert etags() == before  # stable while nothing changes
         release_as(out, "0.1.1", "naltrexone (revised)")
+        replaced = _processes_below(server)
         reloaded = _reload(pid_file)
         assert reloaded.returncode == 0, reloaded.stderr
-        _wait_for_every_worker(server, ("0.1.1|naltrexone (revised)",))
+        _wait_for_every_worker(server, ("0.1.1|naltrexone (revised)",), replaced)
         after = etags()
         assert [path for path, _ in VALIDATED if after[path] == before[path]] == []
         # A cache revalidating its old copy gets the new answer, not "not modified".
